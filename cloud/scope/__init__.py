@@ -1,0 +1,1 @@
+"""SCOPE: space-group generator string | Wyckoff symbols | composition."""

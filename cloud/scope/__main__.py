@@ -1,0 +1,3 @@
+from cloud.scope.cli import main
+
+raise SystemExit(main())

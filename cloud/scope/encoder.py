@@ -1,0 +1,74 @@
+"""Structure -> SCOPE string, in ``paper`` or ``canonical`` mode.
+
+``paper`` reproduces the paper's encoder (``structure_to_str.py`` of the CLOUD code):
+spglib with pymatgen's default tolerances; Wyckoff symbols ``<multiplicity><letter>``, each
+listed once, in the order the sites first appear; elements with atomic fractions rounded
+to two decimals, in the order they first appear.
+
+``canonical`` makes the string a function of the crystal alone: see ``cloud.scope.canonical``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cloud.scope.cell import Cell, to_cell
+from cloud.scope.format import Scope, composition_pairs
+from cloud.scope.symmetry import SymmetryOptions, spglib_symmetry
+
+MODES = ("paper", "canonical")
+
+
+def _unique(items) -> tuple:
+    return tuple(dict.fromkeys(items))
+
+
+def element_amounts(cell: Cell) -> dict[str, float]:
+    """Atoms per element in first-appearance order (pymatgen ``get_el_amt_dict`` order)."""
+    amounts: dict[str, float] = {}
+    for el in cell.elements:
+        amounts[el] = amounts.get(el, 0.0) + 1.0
+    return amounts
+
+
+def encode_paper(cell: Cell, options: SymmetryOptions = SymmetryOptions()) -> Scope:
+    from cloud.scope.degraef import generator_string
+    from cloud.scope.wyckoff import wyckoff_symbol
+
+    sym = spglib_symmetry(cell, options)
+    wyckoff = _unique(wyckoff_symbol(sym.number, letter) for letter in sym.letters)
+    return Scope(generator_string(sym.number), wyckoff, composition_pairs(element_amounts(cell)))
+
+
+@dataclass(frozen=True)
+class ScopeEncoder:
+    """Configured encoder: ``ScopeEncoder(mode="canonical", symprec=0.1).encode(structure)``."""
+
+    mode: str = "paper"
+    symprec: float = SymmetryOptions.symprec
+    angle_tolerance: float = SymmetryOptions.angle_tolerance
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
+
+    @property
+    def options(self) -> SymmetryOptions:
+        return SymmetryOptions(self.symprec, self.angle_tolerance)
+
+    def encode_scope(self, structure) -> Scope:
+        """Any structure input (see ``cloud.scope.cell.to_cell``) -> ``Scope``."""
+        cell = to_cell(structure)
+        if self.mode == "paper":
+            return encode_paper(cell, self.options)
+        from cloud.scope.canonical import encode_canonical
+
+        return encode_canonical(cell, self.options)
+
+    def encode(self, structure) -> str:
+        return str(self.encode_scope(structure))
+
+
+def encode(structure, mode: str = "paper", **options) -> str:
+    """One structure -> SCOPE string (``mode`` paper|canonical; symprec, angle_tolerance)."""
+    return ScopeEncoder(mode=mode, **options).encode(structure)

@@ -1,0 +1,68 @@
+"""Symmetry analysis for the encoder: spglib for ``paper`` mode, moyopy for ``canonical``.
+
+``paper`` mode calls spglib exactly as pymatgen's ``SpacegroupAnalyzer`` does (its default
+tolerances, one integer type per distinct species in first-appearance order), so the
+space group and Wyckoff letters are those of the paper's code without the overhead of
+building pymatgen objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cloud.scope.cell import Cell
+from cloud.scope.errors import SymmetryError
+
+# pymatgen SpacegroupAnalyzer defaults, used by the paper.
+DEFAULT_SYMPREC = 0.01
+DEFAULT_ANGLE_TOLERANCE = 5.0  # degrees
+
+
+@dataclass(frozen=True)
+class SymmetryOptions:
+    symprec: float = DEFAULT_SYMPREC
+    angle_tolerance: float = DEFAULT_ANGLE_TOLERANCE  # degrees
+
+
+@dataclass(frozen=True)
+class SiteSymmetry:
+    """Space group number and, per input site, its Wyckoff letter and orbit id."""
+
+    number: int
+    letters: tuple[str, ...]
+    orbits: tuple[int, ...]
+
+
+def spglib_symmetry(cell: Cell, options: SymmetryOptions = SymmetryOptions()) -> SiteSymmetry:
+    """spglib's dataset for the cell, as the paper's pymatgen path obtains it."""
+    import spglib
+
+    spglib.error.OLD_ERROR_HANDLING = False  # raise SpglibError instead of returning None
+    spg_cell = (cell.lattice, cell.frac_coords, cell.type_numbers())
+    try:
+        ds = spglib.get_symmetry_dataset(
+            spg_cell, symprec=options.symprec, angle_tolerance=options.angle_tolerance
+        )
+    except Exception as exc:  # SpglibError, or a bad cell
+        raise SymmetryError(f"spglib found no space group: {exc}") from None
+    if ds is None:
+        raise SymmetryError("spglib found no space group")
+    return SiteSymmetry(int(ds.number), tuple(ds.wyckoffs), tuple(int(i) for i in ds.equivalent_atoms))
+
+
+def moyo_dataset(cell: Cell, options: SymmetryOptions = SymmetryOptions()):
+    """moyopy's dataset in spglib's settings (so Wyckoff letters use the same tables)."""
+    import moyopy
+
+    mcell = moyopy.Cell(cell.lattice.tolist(), cell.frac_coords.tolist(), cell.type_numbers())
+    try:
+        return moyopy.MoyoDataset(
+            mcell,
+            symprec=options.symprec,
+            angle_tolerance=float(np.deg2rad(options.angle_tolerance)),
+            setting=moyopy.Setting.spglib(),
+        )
+    except Exception as exc:  # moyopy raises on symmetry search failure
+        raise SymmetryError(f"moyopy failed: {exc}") from None

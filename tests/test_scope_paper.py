@@ -1,0 +1,95 @@
+"""Paper-mode SCOPE against the paper's own strings, on real structures."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+
+import pytest
+
+from cloud.scope.encoder import ScopeEncoder, encode
+from cloud.scope.format import Scope
+from cloud.scope.inputs import read_inputs
+from tests.conftest import shared_file
+
+# Measured with spglib 2.8 on the 1289 structures: generator part 97.4%, all parts as
+# multisets 93.1% (see docs/scope.md for the residual). The issue's floors:
+GENERATOR_FLOOR = 0.97
+MULTISET_FLOOR = 0.93
+
+
+@pytest.fixture(scope="module")
+def phonon_pairs():
+    structures = dict(read_inputs(shared_file("phonon/structures.subset.json.gz")))
+    with open(shared_file("scope_reference/phonon.csv"), newline="") as fh:
+        reference = {row["mp_id"]: row["scope"] for row in csv.DictReader(fh)}
+    ids = sorted(set(structures) & set(reference))
+    assert len(ids) == 1289
+    return [(i, structures[i], reference[i]) for i in ids]
+
+
+def _agreement(pairs, symprec=0.01):
+    encoder = ScopeEncoder("paper", symprec=symprec)
+    gen = multiset = exact = 0
+    for _, structure, ref in pairs:
+        ours, theirs = encoder.encode_scope(structure), Scope.parse(ref)
+        gen += ours.generator == theirs.generator
+        same = (
+            ours.generator == theirs.generator
+            and Counter(ours.wyckoff) == Counter(theirs.wyckoff)
+            and Counter(ours.composition) == Counter(theirs.composition)
+        )
+        multiset += same
+        exact += str(ours) == ref
+    n = len(pairs)
+    return gen / n, multiset / n, exact / n
+
+
+def test_paper_mode_fidelity_on_phonon_structures(phonon_pairs):
+    gen, multiset, exact = _agreement(phonon_pairs)
+    print(f"generator {gen:.4f}, multiset {multiset:.4f}, exact string {exact:.4f}")
+    assert gen >= GENERATOR_FLOOR
+    assert multiset >= MULTISET_FLOOR
+
+
+def test_residual_is_tolerance(phonon_pairs):
+    """The stored structures carry 6-decimal coordinates: with a looser tolerance spglib
+    recovers the paper's space group for all but a handful of them (docs/scope.md)."""
+    gen, multiset, _ = _agreement(phonon_pairs, symprec=0.1)
+    assert gen >= 0.995
+    assert multiset >= 0.95
+
+
+def test_paper_string_layout_rock_salt(phonon_pairs):
+    """mp-1000 (BaTe, rock salt, 2-atom primitive cell): multiplicities are the conventional
+    cell's (4a, not 1a). This file lists Te first, the paper's input listed Ba first, so the
+    paper-mode string differs from the reference in order only."""
+    _, structure, reference = next(p for p in phonon_pairs if p[0] == "mp-1000")
+    assert reference == (
+        "1 6 a O D D a D O D b O O O c O O O d O O O e O O O 0 | 4a 4b | Ba 0.5 Te 0.5"
+    )
+    assert encode(structure) == (
+        "1 6 a O D D a D O D b O O O c O O O d O O O e O O O 0 | 4b 4a | Te 0.5 Ba 0.5"
+    )
+
+
+def test_paper_order_follows_sites(phonon_pairs):
+    # Reversing the sites reverses first-appearance order in paper mode
+    _, structure, reference = next(p for p in phonon_pairs if p[0] == "mp-1000")
+    reversed_structure = dict(structure, sites=structure["sites"][::-1])
+    assert encode(reversed_structure) == reference
+
+
+def test_cli_matbench_json(tmp_path):
+    from cloud.scope.cli import main
+
+    src = shared_file("matbench/matbench_jdft2d.json.gz")
+    out = tmp_path / "jdft2d.csv"
+    assert main([str(src), "--out", str(out), "--no-progress", "--workers", "2"]) == 0
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    with open(tmp_path / "jdft2d.errors.csv", newline="") as fh:
+        errors = list(csv.DictReader(fh))
+    assert len(rows) + len(errors) == 636
+    assert len(rows) >= 630
+    assert all(len(Scope.parse(r["scope"]).generator) >= 3 for r in rows)
