@@ -1,17 +1,12 @@
 """CLOUD models (cloud.model): configs, heads, save/load, attention, parameter counts.
 
-Tiny sizes on CPU. The Debye tests use ``cloud.debye.physics`` when it is importable and
-otherwise a small Gauss-Legendre stand-in with the same interface (so the model's wiring is
-tested either way).
+Tiny sizes on CPU.
 """
 
 from __future__ import annotations
 
 import math
-import sys
-import types
 
-import numpy as np
 import pytest
 import torch
 from transformers import AutoConfig, AutoModelForMaskedLM, BertConfig
@@ -58,47 +53,11 @@ def batch(b: int = 3, length: int = 12, seed: int = 0):
     return ids, mask
 
 
-def _stand_in_physics() -> types.ModuleType:
-    x, w = np.polynomial.legendre.leggauss(64)
-    nodes, weights = torch.tensor(x), torch.tensor(w)
-
-    def integral(upper, integrand):  # int_0^upper integrand(t) dt, upper [...]
-        t = (nodes + 1) / 2 * upper.unsqueeze(-1)
-        return (integrand(t) * weights).sum(-1) * upper / 2
-
-    def prep(temperature, theta, n_atoms):
-        temperature = torch.as_tensor(temperature, dtype=theta.dtype)
-        if temperature.dim() == 1:
-            theta, n_atoms = theta[:, None], n_atoms[:, None]
-        return temperature, theta, n_atoms.to(theta.dtype)
-
-    def debye_cv(temperature, theta, n_atoms):
-        temp, th, n = prep(temperature, theta, n_atoms)
-        f = integral(th / temp, lambda t: t**4 * torch.exp(-t) / (-torch.expm1(-t)) ** 2)
-        return 9 * n * GAS_R * (temp / th) ** 3 * f
-
-    def debye_u(temperature, theta, n_atoms):
-        temp, th, n = prep(temperature, theta, n_atoms)
-        f = integral(th / temp, lambda t: t**3 / torch.expm1(t))
-        return 9 * n * GAS_R * temp * (temp / th) ** 3 * f + 9 / 8 * n * GAS_R * th
-
-    physics = types.ModuleType("cloud.debye.physics")
-    physics.debye_cv, physics.debye_u = debye_cv, debye_u
-    return physics
-
-
 @pytest.fixture
-def physics(monkeypatch):
-    try:
-        from cloud.debye import physics as real
-    except ImportError:
-        fake = _stand_in_physics()
-        package = types.ModuleType("cloud.debye")
-        package.physics = fake
-        monkeypatch.setitem(sys.modules, "cloud.debye", package)
-        monkeypatch.setitem(sys.modules, "cloud.debye.physics", fake)
-        return fake
-    return real
+def physics():
+    from cloud.debye import physics
+
+    return physics
 
 
 def set_seed(seed: int = 0) -> None:
@@ -432,12 +391,9 @@ def test_gradient_checkpointing_trains():
 
 
 def test_with_scope_tokenizer():
-    try:
-        from cloud.tokenizer import build_tokenizer
+    from cloud.tokenizer import build_tokenizer
 
-        tokenizer = build_tokenizer()
-    except ImportError as err:  # cloud.scope.wyckoff still in progress
-        pytest.skip(f"SCOPE tokenizer not importable: {err}")
+    tokenizer = build_tokenizer()
     cfg = small_config(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id)
     assert cfg.max_position_embeddings == tokenizer.model_max_length
     enc = tokenizer(["1 a O | Fe O", "Na Cl"], padding=True, return_tensors="pt")
