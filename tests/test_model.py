@@ -25,7 +25,6 @@ from cloud.model import (
 )
 
 VOCAB = 64
-GAS_R = 8.314462618
 
 
 def small_config(**overrides) -> CloudConfig:

@@ -24,7 +24,7 @@ from cloud.scope.cell import Cell
 from cloud.scope.elements import atomic_number
 from cloud.scope.encoder import element_amounts
 from cloud.scope.format import Scope, composition_pairs
-from cloud.scope.symmetry import SymmetryOptions, moyo_dataset
+from cloud.scope.symmetry import DEFAULT_OPTIONS, SymmetryOptions, moyo_dataset
 
 LETTER_ORDER = "abcdefghijklmnopqrstuvwxyzA"
 
@@ -44,7 +44,7 @@ def canonical_wyckoff(dataset) -> tuple[str, ...]:
     return tuple(symbol for _, symbol in best)
 
 
-def encode_canonical(cell: Cell, options: SymmetryOptions = SymmetryOptions()) -> Scope:
+def encode_canonical(cell: Cell, options: SymmetryOptions = DEFAULT_OPTIONS) -> Scope:
     from cloud.scope.degraef import generator_string
 
     dataset = moyo_dataset(cell, options)

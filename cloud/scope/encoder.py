@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from cloud.scope.cell import Cell, to_cell
 from cloud.scope.format import Scope, composition_pairs
-from cloud.scope.symmetry import SymmetryOptions, spglib_symmetry
+from cloud.scope.symmetry import DEFAULT_OPTIONS, SymmetryOptions, spglib_symmetry
 
 MODES = ("paper", "canonical")
 
@@ -31,7 +31,7 @@ def element_amounts(cell: Cell) -> dict[str, float]:
     return amounts
 
 
-def encode_paper(cell: Cell, options: SymmetryOptions = SymmetryOptions()) -> Scope:
+def encode_paper(cell: Cell, options: SymmetryOptions = DEFAULT_OPTIONS) -> Scope:
     from cloud.scope.degraef import generator_string
     from cloud.scope.wyckoff import wyckoff_symbol
 

@@ -26,6 +26,9 @@ class SymmetryOptions:
     angle_tolerance: float = DEFAULT_ANGLE_TOLERANCE  # degrees
 
 
+DEFAULT_OPTIONS = SymmetryOptions()
+
+
 @dataclass(frozen=True)
 class SiteSymmetry:
     """Space group number and, per input site, its Wyckoff letter and orbit id."""
@@ -35,7 +38,7 @@ class SiteSymmetry:
     orbits: tuple[int, ...]
 
 
-def spglib_symmetry(cell: Cell, options: SymmetryOptions = SymmetryOptions()) -> SiteSymmetry:
+def spglib_symmetry(cell: Cell, options: SymmetryOptions = DEFAULT_OPTIONS) -> SiteSymmetry:
     """spglib's dataset for the cell, as the paper's pymatgen path obtains it."""
     import spglib
 
@@ -52,7 +55,7 @@ def spglib_symmetry(cell: Cell, options: SymmetryOptions = SymmetryOptions()) ->
     return SiteSymmetry(int(ds.number), tuple(ds.wyckoffs), tuple(int(i) for i in ds.equivalent_atoms))
 
 
-def moyo_dataset(cell: Cell, options: SymmetryOptions = SymmetryOptions()):
+def moyo_dataset(cell: Cell, options: SymmetryOptions = DEFAULT_OPTIONS):
     """moyopy's dataset in spglib's settings (so Wyckoff letters use the same tables)."""
     import moyopy
 
