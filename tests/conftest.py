@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+TESTDEPS = Path(os.environ.get("CLOUD_BENCH_TESTDEPS", "~/.cache/cloud-bench/testdeps"))
 SHARED_DATA = Path(os.environ.get("CLOUD_DATA_DIR", REPO.parent / "shared" / "data"))
 
 
@@ -24,3 +29,28 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data directory {SHARED_DATA} not found (set CLOUD_DATA_DIR)")
     return SHARED_DATA
+
+
+def pip_target(name: str, requirements: list[str]) -> Path:
+    """``pip install --no-deps --target`` into a cache dir once; skip if PyPI is unreachable."""
+    root = TESTDEPS.expanduser()
+    target = root / name
+    if (target / ".complete").exists():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{name}.", dir=root))
+    cmd = [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--retries", "1",
+           "--disable-pip-version-check", "--target", str(tmp), *requirements]  # fmt: skip
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        proc = subprocess.CompletedProcess(cmd, 1, "", str(exc))
+    if proc.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        pytest.skip(f"cannot get {requirements} from PyPI: {proc.stderr.strip()[-400:]}")
+    (tmp / ".complete").write_text(" ".join(requirements) + "\n")
+    try:
+        tmp.rename(target)
+    except OSError:  # another run finished first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
