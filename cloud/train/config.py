@@ -1,0 +1,48 @@
+"""Training hyperparameters, one dataclass for pretraining and fine-tuning alike."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 20
+    batch_size: int = 64
+    eval_batch_size: int = 256
+    lr: float = 1e-4
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.05  # share of all optimizer steps spent in linear warm-up
+    grad_clip: float = 1.0
+    freeze_encoder_epochs: int = 0  # head-only training for the first epochs
+    early_stopping_patience: int | None = None  # epochs without improvement; None = off
+    val_fraction: float = 0.1  # validation carved from the training fold, never the test fold
+    seed: int = 42
+    mixed_precision: str = "auto"  # auto: bf16 (or fp16) on a GPU, no on CPU
+    max_length: int = 64
+    mlm_probability: float = 0.15
+    max_steps: int | None = None  # stop after this many optimizer steps (smoke runs)
+    group_by_length: bool = True  # batches of similar length: less padding
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> TrainConfig:
+        d = dict(d or {})
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown training options: {sorted(unknown)}")
+        return cls(**d)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> TrainConfig:
+        return cls.from_dict(yaml.safe_load(Path(path).read_text()))
+
+    def replace(self, **changes) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)

@@ -1,0 +1,120 @@
+"""Fine-tune CLOUD on one fold: regression on a property, or CLOUD-DEBYE on Cv / U.
+
+The validation set for early stopping is carved from the training fold only (seeded);
+targets are standardised with the statistics of the rows actually trained on; predictions
+come back in the targets' original units. The encoder starts from a pretrained checkpoint
+(default: the small model committed with the project) or from scratch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from cloud.train.config import TrainConfig
+from cloud.train.data import RegressionCollator, ScopeDataset
+from cloud.train.loop import FitResult, fit, make_accelerator, predict
+
+KINDS = ("regression", "debye")
+PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
+DEFAULT_PRETRAINED = PRETRAINED_DIR / "cloud-small-offline"
+
+
+@dataclass
+class FoldData:
+    """Inputs of one fold. ``extras`` hold per-row model inputs (``n_atoms`` for Debye)."""
+
+    train_texts: list[str]
+    train_targets: np.ndarray
+    test_texts: list[str]
+    test_targets: np.ndarray | None = None
+    train_extras: dict[str, np.ndarray] = field(default_factory=dict)
+    test_extras: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class FineTuneResult:
+    predictions: np.ndarray
+    theta: np.ndarray | None
+    fit: FitResult
+    n_train: int
+    n_val: int
+    target_mean: float
+    target_std: float
+
+
+def carve_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split training-fold row indices into (train, validation); validation may be empty."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    n_val = int(round(fraction * n)) if fraction > 0 and n >= 10 else 0
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def load_tokenizer(pretrained: str | Path | None):
+    """The tokenizer saved with a checkpoint, or the grammar-built one."""
+    if pretrained is not None and (Path(pretrained) / "tokenizer.json").exists():
+        from transformers import PreTrainedTokenizerFast
+
+        return PreTrainedTokenizerFast.from_pretrained(pretrained)
+    from cloud.tokenizer import build_tokenizer
+
+    return build_tokenizer()
+
+
+def build_model(kind: str, tokenizer, pretrained: str | Path | None = None,
+                preset: str = "small", **config):
+    """A fine-tuning model: encoder from ``pretrained`` (or a fresh ``preset``) + new head."""
+    from cloud.model import CloudConfig, CloudForDebye, CloudForRegression
+
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    cls = CloudForRegression if kind == "regression" else CloudForDebye
+    if pretrained is not None:
+        return cls.from_pretrained(pretrained, **config)
+    cfg = CloudConfig.preset(preset, vocab_size=len(tokenizer),
+                             pad_token_id=tokenizer.pad_token_id,
+                             max_position_embeddings=tokenizer.model_max_length, **config)
+    return cls(cfg)
+
+
+def finetune(
+    fold: FoldData,
+    kind: str = "regression",
+    cfg: TrainConfig | None = None,
+    pretrained: str | Path | None = DEFAULT_PRETRAINED,
+    preset: str = "small",
+    model_config: dict | None = None,
+    out_dir: str | Path | None = None,
+    progress: bool = True,
+    accelerator=None,
+) -> FineTuneResult:
+    """Train on ``fold.train_*`` (minus a validation carve-out), predict ``fold.test_texts``."""
+    cfg = cfg or TrainConfig()
+    tokenizer = load_tokenizer(pretrained)
+    y = np.asarray(fold.train_targets, dtype=np.float64)
+    if not np.isfinite(y).all():
+        raise ValueError("training targets must be finite (filter NaN rows before, and report them)")
+    tr, va = carve_validation(len(y), cfg.val_fraction, cfg.seed)
+    mean, std = float(y[tr].mean()), float(y[tr].std()) or 1.0
+    model_config = dict(model_config or {})
+    model_config.update(target_mean=mean, target_std=std)
+    model = build_model(kind, tokenizer, pretrained, preset, **model_config)
+
+    def subset(idx, texts, targets, extras):
+        return ScopeDataset([texts[i] for i in idx], tokenizer,
+                            None if targets is None else np.asarray(targets)[idx],
+                            {k: np.asarray(v)[idx] for k, v in extras.items()},
+                            max_length=cfg.max_length)
+
+    train_ds = subset(tr, fold.train_texts, y, fold.train_extras)
+    val_ds = subset(va, fold.train_texts, y, fold.train_extras) if len(va) else None
+    test_ds = ScopeDataset(fold.test_texts, tokenizer, None, fold.test_extras, cfg.max_length)
+    collator = RegressionCollator(tokenizer.pad_token_id)
+    accelerator = accelerator or make_accelerator(cfg)
+    result = fit(model, train_ds, val_ds, collator, cfg, out_dir=out_dir, score="mae",
+                 accelerator=accelerator, progress=progress, desc=f"fine-tune ({kind})")
+    out = predict(model, test_ds, collator, cfg.eval_batch_size, accelerator)
+    return FineTuneResult(out["predictions"], out.get("theta"), result, len(tr), len(va), mean, std)

@@ -1,0 +1,98 @@
+"""MLM pretraining of CLOUD on a SCOPE corpus.
+
+``python -m cloud.train.pretrain --corpus runs/corpus/corpus.csv.gz --preset small --out DIR``
+(or ``accelerate launch -m cloud.train.pretrain ...``). A share of the corpus is held out to
+report validation MLM loss (fixed masks). ``DIR/final`` receives the best model with its
+tokenizer (``from_pretrained``-ready), ``DIR/manifest.json`` the provenance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from cloud.train.config import TrainConfig
+
+PRETRAIN_DEFAULTS = {"epochs": 5, "batch_size": 128, "lr": 5e-4, "warmup_ratio": 0.05,
+                     "weight_decay": 0.01, "val_fraction": 0.02}
+
+
+def pretrain(texts: list[str], out_dir: str | Path, preset: str = "small",
+             cfg: TrainConfig | None = None, model_overrides: dict | None = None,
+             progress: bool = True, accelerator=None):
+    """Pretrain a fresh ``preset`` model on ``texts``; returns (model, tokenizer, FitResult)."""
+    from cloud.model import CloudConfig, CloudForMaskedLM
+    from cloud.tokenizer import build_tokenizer
+    from cloud.train.data import MLMCollator, ScopeDataset
+    from cloud.train.finetune import carve_validation
+    from cloud.train.loop import fit, make_accelerator
+
+    cfg = cfg or TrainConfig(**PRETRAIN_DEFAULTS)
+    out_dir = Path(out_dir)
+    tokenizer = build_tokenizer(cfg.max_length)
+    tr, va = carve_validation(len(texts), cfg.val_fraction, cfg.seed)
+    train_ds = ScopeDataset([texts[i] for i in tr], tokenizer, max_length=cfg.max_length)
+    val_ds = ScopeDataset([texts[i] for i in va], tokenizer, max_length=cfg.max_length)
+    config = CloudConfig.preset(preset, vocab_size=len(tokenizer),
+                                pad_token_id=tokenizer.pad_token_id,
+                                max_position_embeddings=cfg.max_length,
+                                **(model_overrides or {}))
+    model = CloudForMaskedLM(config)
+    accelerator = accelerator or make_accelerator(cfg)
+    result = fit(model, train_ds, val_ds, MLMCollator(tokenizer, cfg.mlm_probability, cfg.seed),
+                 cfg, out_dir=out_dir, score="loss",
+                 eval_collator=MLMCollator(tokenizer, cfg.mlm_probability, cfg.seed),
+                 accelerator=accelerator, progress=progress, desc=f"pretrain {preset}")
+    if accelerator.is_main_process:
+        model.save_pretrained(out_dir / "final")
+        tokenizer.save_pretrained(out_dir / "final")
+    return model, tokenizer, result
+
+
+def main(argv: list[str] | None = None) -> int:
+    from cloud.data import sha256sum
+    from cloud.manifest import write_manifest
+    from cloud.model import count_parameters
+    from cloud.train.corpus import read_corpus
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--corpus", type=Path, required=True, help="CSV(.gz) with a scope column")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--preset", default="small")
+    p.add_argument("--limit", type=int, default=None, help="use the first N strings only")
+    for name, value in PRETRAIN_DEFAULTS.items():
+        p.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+    p.add_argument("--max-steps", type=int, default=None)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--no-progress", action="store_true")
+    args = p.parse_args(argv)
+    texts = read_corpus(args.corpus)
+    if args.limit:
+        texts = [texts[i] for i in np.random.default_rng(args.seed).permutation(len(texts))[: args.limit]]
+    cfg = TrainConfig(**{k: getattr(args, k) for k in PRETRAIN_DEFAULTS},
+                      max_steps=args.max_steps, seed=args.seed)
+    start = time.perf_counter()
+    model, _, result = pretrain(texts, args.out, args.preset, cfg, progress=not args.no_progress)
+    from accelerate import PartialState
+
+    if not PartialState().is_main_process:
+        return 0
+    write_manifest(
+        args.out / "manifest.json", config={"train": cfg.to_dict(), "preset": args.preset,
+                                            "model": model.config.to_dict()},
+        seeds={"seed": cfg.seed}, data={str(args.corpus): sha256sum(args.corpus)},
+        timings={"wall_s": time.perf_counter() - start},
+        corpus_strings=len(texts), best_epoch=result.best_epoch, best_val_loss=result.best_score,
+        history=result.history, train_tokens=result.train_tokens,
+        parameters={"total": count_parameters(model, non_embedding=False),
+                    "non_embedding_encoder": count_parameters(model, encoder_only=True)})
+    print(f"best validation MLM loss {result.best_score:.4f} at epoch {result.best_epoch}; "
+          f"model in {args.out / 'final'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
