@@ -46,13 +46,13 @@ def make_accelerator(cfg: TrainConfig):
     """An ``Accelerator`` with the precision the hardware supports."""
     from accelerate import Accelerator
 
+    gpu = torch.cuda.is_available()
     precision = cfg.mixed_precision
     if precision == "auto":
-        if torch.cuda.is_available():
-            precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-        else:
-            precision = "no"
-    return Accelerator(mixed_precision=precision)
+        precision = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if gpu else "no"
+    # cpu=True without a GPU: several processes started by `accelerate launch --multi_gpu`
+    # or torchrun then form a gloo (MULTI_CPU) group instead of running independently.
+    return Accelerator(mixed_precision=precision, cpu=not gpu)
 
 
 def _seed_epoch(cfg: TrainConfig, epoch: int, rank: int, collators) -> None:
