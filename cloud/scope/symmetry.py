@@ -8,9 +8,14 @@ building pymatgen objects.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
+
+# spglib's C core prints "ssm_get_exact_positions failed" and similar to stderr for
+# structures it handles anyway; failures reach us as exceptions, so keep stderr clean.
+os.environ.setdefault("SPGLIB_WARNING", "OFF")
 
 from cloud.scope.cell import Cell
 from cloud.scope.errors import SymmetryError

@@ -1,0 +1,72 @@
+"""Models the runner can train on a fold: CLOUD (fine-tuned) and the baselines.
+
+Every model answers ``fit_predict(task, data, fold, cfg, work_dir, progress)`` with test-row
+predictions in fold order; the runner handles caching, scoring and reports.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from baselines.dummy import dummy_predictions
+from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
+
+
+def _cloud(task, data, fold, cfg, work_dir, progress, kind):
+    from cloud.train.config import TrainConfig
+    from cloud.train.finetune import DEFAULT_PRETRAINED, FoldData, finetune
+
+    train_texts, train_y, train_x = data.subset(fold.train)
+    test_texts, test_y, test_x = data.subset(fold.test)
+    pretrained = cfg.get("pretrained", "default")
+    pretrained = DEFAULT_PRETRAINED if pretrained == "default" else (
+        None if pretrained in (None, "none", "scratch") else Path(pretrained))
+    if pretrained is not None and not Path(pretrained).exists():
+        raise FileNotFoundError(f"pretrained encoder {pretrained} not found")
+    model_config = {"head_hidden_sizes": list(cfg.get("head_hidden_sizes", [])),
+                    "head_dropout": float(cfg.get("head_dropout", 0.1))}
+    if kind == "debye":
+        model_config["debye_target"] = cfg.get("debye_target", task.debye_target)
+    fold_data = FoldData(train_texts, train_y, test_texts, test_y, train_x, test_x)
+    result = finetune(fold_data, kind, TrainConfig.from_dict(cfg.get("train")),
+                      pretrained=pretrained, preset=cfg.get("preset", "small"),
+                      model_config=model_config, out_dir=work_dir, progress=progress)
+    out = {"predictions": result.predictions, "history": result.fit.history,
+           "best_epoch": result.fit.best_epoch, "n_train": result.n_train, "n_val": result.n_val,
+           "pretrained": str(pretrained) if pretrained else None}
+    if result.theta is not None:
+        out["theta"] = result.theta
+    return out
+
+
+def cloud(task: TaskAdapter, data: TaskData, fold: Fold, cfg: dict, work_dir: Path,
+          progress: bool = True) -> dict:
+    """CLOUD predicting the target directly (MLP head on [CLS])."""
+    return _cloud(task, data, fold, cfg, work_dir, progress, "regression")
+
+
+def cloud_debye(task: TaskAdapter, data: TaskData, fold: Fold, cfg: dict, work_dir: Path,
+                progress: bool = True) -> dict:
+    """CLOUD-DEBYE: Θ from the encoder, Cv or U from the Debye model (tasks of kind debye)."""
+    if task.kind != "debye":
+        raise ValueError(f"{task.name} has no Debye formulation")
+    return _cloud(task, data, fold, cfg, work_dir, progress, "debye")
+
+
+def dummy(task: TaskAdapter, data: TaskData, fold: Fold, cfg: dict, work_dir: Path,
+          progress: bool = True) -> dict:
+    _, train_y, _ = data.subset(fold.train)
+    return {"predictions": dummy_predictions(train_y, len(fold.test))}
+
+
+MODELS = {"cloud": cloud, "cloud_debye": cloud_debye, "dummy": dummy}
+
+
+def model_names() -> list[str]:
+    return list(MODELS)
+
+
+def as_array(x) -> np.ndarray:
+    return np.asarray(x, dtype=float)

@@ -1,0 +1,113 @@
+"""Run reports shared by every family: summary.json, leaderboard.md, parity plots."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.metrics import summarize_folds
+
+
+def _fmt(mean: float, std: float | None = None) -> str:
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "—"
+    digits = 4 if abs(mean) < 1 else 2
+    if std is None or (isinstance(std, float) and math.isnan(std)):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def model_summary(fold_results: dict[int, dict]) -> dict:
+    """Per-fold metrics and their mean/std/min/max (population std, as matbench)."""
+    folds = {k: r["metrics"] for k, r in sorted(fold_results.items())}
+    return {"folds": folds, "summary": summarize_folds(list(folds.values())),
+            "n_folds": len(folds)}
+
+
+def write_summary(out_dir: Path, summary: dict) -> Path:
+    path = out_dir / "summary.json"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(summary, indent=1, default=float))
+    tmp.replace(path)
+    return path
+
+
+def leaderboard_markdown(summary: dict, tasks: list) -> str:
+    """One table per family: this run's models (primary metric, mean ± std over folds), then
+    the paper's published rows for the same tasks."""
+    lines = ["# Leaderboard", "",
+             f"Run: {summary['run'].get('created', '')}, device: {summary['run'].get('device')}, "
+             f"commit {summary['run'].get('commit')}.", ""]
+    by_family: dict[str, list] = {}
+    for task in tasks:
+        by_family.setdefault(task.family, []).append(task)
+    for family, members in by_family.items():
+        metric = members[0].primary_metric.upper()
+        lines += [f"## {family}", "", f"Test {metric}, mean ± std over the folds run.", ""]
+        header = "| model | " + " | ".join(t.name for t in members) + " |"
+        lines += [header, "|" + "---|" * (len(members) + 1)]
+        models = list(dict.fromkeys(
+            m for t in members for m in summary["tasks"].get(t.name, {}).get("models", {})))
+        for model in models:
+            cells = []
+            for t in members:
+                entry = summary["tasks"].get(t.name, {})
+                res = entry.get("models", {}).get(model)
+                if entry.get("status") == "skipped":
+                    cells.append("skipped")
+                elif res is None:
+                    cells.append("—")
+                else:
+                    s = res["summary"].get(t.primary_metric, {})
+                    cells.append(f"{_fmt(s.get('mean'), s.get('std'))} ({res['n_folds']} folds)")
+            desc = summary.get("models", {}).get(model, "")
+            lines.append(f"| **{model}** (this run; {desc}) | " + " | ".join(cells) + " |")
+        paper = [(t, t.paper_rows()) for t in members]
+        names = list(dict.fromkeys(n for _, rows in paper if rows is not None for n in rows.index))
+        for name in names:
+            cells = []
+            for _, rows in paper:
+                if rows is None or name not in rows.index:
+                    cells.append("—")
+                else:
+                    cells.append(_fmt(rows.loc[name, "mean"], rows.loc[name, "std"]))
+            lines.append(f"| {name} (paper) | " + " | ".join(cells) + " |")
+        lines += ["", "Data used by this run:", ""]
+        for t in members:
+            entry = summary["tasks"].get(t.name, {})
+            if entry.get("status") == "skipped":
+                lines.append(f"- `{t.name}`: skipped — {entry.get('reason', '').splitlines()[0]}")
+            else:
+                lines.append(f"- `{t.name}`: {entry.get('coverage')}; {entry.get('source')}; "
+                             f"{entry.get('n_input_errors', 0)} rows failed to encode "
+                             f"(see `{t.name}/input_errors.csv`)")
+        lines.append("")
+    lines += ["Paper rows: Xu, Zhu, Viswanathan, CLOUD (arXiv 2506.17345), restated in "
+              "`benchmarks/reference/paper_results.json`; baselines there are the paper's, "
+              "taken by it from the MatBench / Matbench Discovery leaderboards.", ""]
+    return "\n".join(lines)
+
+
+def parity_plot(path: Path, y_true: np.ndarray, y_pred: np.ndarray, title: str,
+                unit: str = "") -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.2, 4.2), dpi=120)
+    ax.scatter(y_true, y_pred, s=6, alpha=0.5, edgecolors="none")
+    lo = float(np.nanmin([y_true.min(), y_pred.min()]))
+    hi = float(np.nanmax([y_true.max(), y_pred.max()]))
+    ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
+    mae = float(np.mean(np.abs(y_true - y_pred)))
+    ax.set_xlabel(f"target {unit}".strip())
+    ax.set_ylabel(f"prediction {unit}".strip())
+    ax.set_title(f"{title}\nMAE {mae:.4g}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
