@@ -96,7 +96,7 @@ def run_fold(task, data: TaskData, fold: Fold, name: str, spec: dict, path: Path
     return record
 
 
-def run_task(task, args, layers, summary: dict) -> None:
+def run_task(task, args, layers, summary: dict, family_results: dict) -> None:
     from cloud.data import ChecksumError, DataMissingError
 
     cfg = task_config(layers, task.name, task.family, args.smoke)
@@ -137,6 +137,10 @@ def run_task(task, args, layers, summary: dict) -> None:
                   f"{len(fold.test)} test ({data.coverage})", file=sys.stderr)
             results[k] = run_fold(task, data, fold, name, spec, path, not args.no_progress)
         entry["models"][name] = model_summary(results)
+        family_results.setdefault(task.name, {
+            "partial": data.partial, "models": {},
+            "targets": dict(zip(data.ids, data.targets.tolist(), strict=True))})
+        family_results[task.name]["models"][name] = results
         if is_main():
             ids = [i for r in results.values() for i in r["predictions"]]
             preds = np.array([p for r in results.values() for p in r["predictions"].values()])
@@ -171,11 +175,18 @@ def main(argv=None) -> int:
                        "device": base["device"].get("cuda_device") or "CPU",
                        "smoke": args.smoke, "task": args.task},
                "models": describe_models(layers, args), "tasks": {}}
+    family_results: dict[str, dict] = {}
     for task in tasks:
-        run_task(task, args, layers, summary)
+        run_task(task, args, layers, summary, family_results)
     if not is_main():
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
+    for family in dict.fromkeys(t.family for t in tasks):
+        members = [t for t in tasks if t.family == family]
+        results = {t.name: family_results[t.name] for t in members if t.name in family_results}
+        if results:
+            summary.setdefault("family_outputs", {})[family] = [
+                str(p) for p in members[0].write_family_outputs(args.out, results)]
     write_summary(args.out, summary)
     (args.out / "leaderboard.md").write_text(leaderboard_markdown(summary, tasks))
     write_manifest(args.out / "manifest.json",
