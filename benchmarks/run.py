@@ -136,7 +136,8 @@ def run_task(task, args, layers, summary: dict, family_results: dict) -> None:
             print(f"[{task.name}] {name} fold {k}: {len(fold.train)} train, "
                   f"{len(fold.test)} test ({data.coverage})", file=sys.stderr)
             results[k] = run_fold(task, data, fold, name, spec, path, not args.no_progress)
-        entry["models"][name] = model_summary(results)
+        entry["models"][name] = {**model_summary(results),
+                                 "description": describe_model(spec, args.smoke)}
         family_results.setdefault(task.name, {
             "partial": data.partial, "models": {},
             "targets": dict(zip(data.ids, data.targets.tolist(), strict=True))})
@@ -149,18 +150,16 @@ def run_task(task, args, layers, summary: dict, family_results: dict) -> None:
     entry["time_s"] = time.perf_counter() - t0
 
 
-def describe_models(layers: dict, args) -> dict[str, str]:
-    out = {}
-    for name, spec in layers["defaults"]["models"].items():
-        if spec["type"].startswith("cloud"):
-            pre = args.pretrained or spec.get("pretrained", "default")
-            size = "tiny from scratch (smoke)" if args.smoke else (
-                f"{spec.get('preset', 'small')} from scratch" if pre in ("none", "scratch")
-                else f"encoder {pre}")
-            out[name] = f"{spec['type']}, {size}"
-        else:
-            out[name] = spec["type"]
-    return out
+def describe_model(spec: dict, smoke: bool) -> str:
+    """Model size and encoder, for every reported number."""
+    if not spec["type"].startswith("cloud"):
+        return spec["type"]
+    pre = spec.get("pretrained", "default")
+    if pre in (None, "none", "scratch"):
+        size = f"{spec.get('preset', 'small')} from scratch"
+    else:
+        size = "committed small encoder" if pre == "default" else f"encoder {pre}"
+    return f"{spec['type']}, {size}" + (", smoke" if smoke else "")
 
 
 def main(argv=None) -> int:
@@ -174,7 +173,7 @@ def main(argv=None) -> int:
     summary = {"run": {"created": base["created"], "commit": base["git"]["commit"],
                        "device": base["device"].get("cuda_device") or "CPU",
                        "smoke": args.smoke, "task": args.task},
-               "models": describe_models(layers, args), "tasks": {}}
+               "tasks": {}}
     family_results: dict[str, dict] = {}
     for task in tasks:
         run_task(task, args, layers, summary, family_results)

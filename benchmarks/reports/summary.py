@@ -10,6 +10,8 @@ import numpy as np
 
 from benchmarks.metrics import summarize_folds
 
+METRIC_LABELS = {"mae": "MAE", "mae_over_mad": "MAE/MAD", "rmse": "RMSE", "f1": "F1"}
+
 
 def _fmt(mean: float, std: float | None = None) -> str:
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
@@ -45,7 +47,7 @@ def leaderboard_markdown(summary: dict, tasks: list) -> str:
     for task in tasks:
         by_family.setdefault(task.family, []).append(task)
     for family, members in by_family.items():
-        metric = members[0].primary_metric.upper()
+        metric = METRIC_LABELS.get(members[0].primary_metric, members[0].primary_metric)
         lines += [f"## {family}", "", f"Test {metric}, mean ± std over the folds run.", ""]
         header = "| model | " + " | ".join(t.name for t in members) + " |"
         lines += [header, "|" + "---|" * (len(members) + 1)]
@@ -63,7 +65,9 @@ def leaderboard_markdown(summary: dict, tasks: list) -> str:
                 else:
                     s = res["summary"].get(t.primary_metric, {})
                     cells.append(f"{_fmt(s.get('mean'), s.get('std'))} ({res['n_folds']} folds)")
-            desc = summary.get("models", {}).get(model, "")
+            desc = next((summary["tasks"][t.name]["models"][model]["description"]
+                         for t in members
+                         if model in summary["tasks"].get(t.name, {}).get("models", {})), "")
             lines.append(f"| **{model}** (this run; {desc}) | " + " | ".join(cells) + " |")
         paper = [(t, t.paper_rows()) for t in members]
         names = list(dict.fromkeys(n for _, rows in paper if rows is not None for n in rows.index))

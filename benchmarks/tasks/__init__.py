@@ -6,9 +6,9 @@ from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
 
 
 def all_tasks() -> list[TaskAdapter]:
-    from benchmarks.tasks import matbench
+    from benchmarks.tasks import matbench, phonon
 
-    return [*matbench.ADAPTERS]
+    return [*matbench.ADAPTERS, *phonon.ADAPTERS]
 
 
 def families() -> dict[str, list[str]]:
