@@ -12,10 +12,14 @@ from cloud.scope.format import Scope
 from cloud.scope.inputs import read_inputs
 from tests.conftest import shared_file
 
-# Measured with spglib 2.8 on the 1289 structures: generator part 97.4%, all parts as
-# multisets 93.1% (see docs/scope.md for the residual). The floors:
+# Measured with spglib 2.8 on the 1289 structures: generator part 97.3%, all parts as
+# multisets 92.9% of all rows, 93.1% of the 1287 rows whose paper string is a correct
+# description of a space group (see docs/scope.md for the residual). The floors:
 GENERATOR_FLOOR = 0.97
 MULTISET_FLOOR = 0.93
+# The paper's table is wrong for two groups (tests/test_generators.py proves that its strings
+# for 39 and 131 generate other space groups); rows carrying those strings cannot agree.
+PAPER_TABLE_ERRORS = {"03aODDbOOOcODO0", "13bDDOgDOOcODD0"}
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +51,14 @@ def _agreement(pairs, symprec=0.01):
 
 def test_paper_mode_fidelity_on_phonon_structures(phonon_pairs):
     gen, multiset, exact = _agreement(phonon_pairs)
-    print(f"generator {gen:.4f}, multiset {multiset:.4f}, exact string {exact:.4f}")
+    valid = [p for p in phonon_pairs if Scope.parse(p[2]).generator not in PAPER_TABLE_ERRORS]
+    _, multiset_valid, _ = _agreement(valid)
+    print(f"generator {gen:.4f}, multiset {multiset:.4f} ({multiset_valid:.4f} of the "
+          f"{len(valid)} rows with a correct paper string), exact string {exact:.4f}")
+    assert len(phonon_pairs) - len(valid) == 2
     assert gen >= GENERATOR_FLOOR
-    assert multiset >= MULTISET_FLOOR
+    assert multiset_valid >= MULTISET_FLOOR
+    assert multiset >= 0.929
 
 
 def test_residual_is_tolerance(phonon_pairs):

@@ -25,6 +25,13 @@ DEFAULT_SYMPREC = 0.01
 DEFAULT_ANGLE_TOLERANCE = 5.0  # degrees
 
 
+def use_spglib_exceptions(spglib) -> None:
+    """spglib >= 2.5 warns unless told to raise SpglibError instead of returning None."""
+    error = getattr(spglib, "error", None)
+    if error is not None and hasattr(error, "OLD_ERROR_HANDLING"):
+        error.OLD_ERROR_HANDLING = False
+
+
 @dataclass(frozen=True)
 class SymmetryOptions:
     symprec: float = DEFAULT_SYMPREC
@@ -47,7 +54,7 @@ def spglib_symmetry(cell: Cell, options: SymmetryOptions = DEFAULT_OPTIONS) -> S
     """spglib's dataset for the cell, as the paper's pymatgen path obtains it."""
     import spglib
 
-    spglib.error.OLD_ERROR_HANDLING = False  # raise SpglibError instead of returning None
+    use_spglib_exceptions(spglib)
     spg_cell = (cell.lattice, cell.frac_coords, cell.type_numbers())
     try:
         ds = spglib.get_symmetry_dataset(
