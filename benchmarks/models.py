@@ -34,7 +34,8 @@ def _cloud(task, data, fold, cfg, work_dir, progress, kind):
                       pretrained=pretrained, preset=cfg.get("preset", "small"),
                       model_config=model_config, out_dir=work_dir, progress=progress)
     out = {"predictions": result.predictions, "history": result.fit.history,
-           "best_epoch": result.fit.best_epoch, "n_train": result.n_train, "n_val": result.n_val,
+           "best_epoch": result.fit.best_epoch, "n_fit_rows": result.n_train,
+           "n_val_rows": result.n_val,
            "pretrained": str(pretrained) if pretrained else None}
     if result.theta is not None:
         out["theta"] = result.theta

@@ -79,6 +79,9 @@ def smoke_fold(fold: Fold, cfg: dict, seed: int = 0) -> Fold:
 def run_fold(task, data: TaskData, fold: Fold, name: str, spec: dict, path: Path,
              progress: bool) -> dict:
     work = path.with_name(path.stem + "_train")
+    state = work / "trainer_state.json"
+    if state.exists() and json.loads(state.read_text()).get("finished"):
+        shutil.rmtree(work)  # a finished training whose result is redone (--force)
     start = time.perf_counter()
     out = MODELS[spec["type"]](task, data, fold, spec, work, progress)
     preds = np.asarray(out.pop("predictions"), dtype=float)
@@ -120,6 +123,8 @@ def run_task(task, args, layers, summary: dict, family_results: dict) -> None:
     wanted = args.models.split(",") if args.models else list(cfg["models"])
     for name in wanted:
         spec = dict(cfg["models"][name])
+        if "type" not in spec:  # only overrides (e.g. smoke) for a model this task lacks
+            continue
         if spec["type"] == "cloud_debye" and task.kind != "debye":
             continue
         if args.pretrained is not None and spec["type"].startswith("cloud"):

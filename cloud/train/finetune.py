@@ -101,6 +101,9 @@ def finetune(
     mean, std = float(y[tr].mean()), float(y[tr].std()) or 1.0
     model_config = dict(model_config or {})
     model_config.update(target_mean=mean, target_std=std)
+    import torch
+
+    torch.manual_seed(cfg.seed)  # the head's (and a scratch encoder's) initial weights
     model = build_model(kind, tokenizer, pretrained, preset, **model_config)
 
     def subset(idx, texts, targets, extras):

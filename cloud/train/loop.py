@@ -163,6 +163,10 @@ def fit(
     accelerator = accelerator or make_accelerator(cfg)
     out_dir = Path(out_dir) if out_dir is not None else None
     state = _load_state(out_dir)
+    if state and state.get("finished") and not (out_dir / "best").exists():
+        state = None  # the weights of that finished run are gone: train again
+    elif state and not state.get("finished") and not (out_dir / "checkpoint").exists():
+        state = None
     result = FitResult()
     if state and state.get("finished"):
         _restore_best(model, out_dir, None)

@@ -40,6 +40,9 @@ def pretrain(texts: list[str], out_dir: str | Path, preset: str = "small",
                                 pad_token_id=tokenizer.pad_token_id,
                                 max_position_embeddings=cfg.max_length,
                                 **(model_overrides or {}))
+    import torch
+
+    torch.manual_seed(cfg.seed)
     model = CloudForMaskedLM(config)
     accelerator = accelerator or make_accelerator(cfg)
     result = fit(model, train_ds, val_ds, MLMCollator(tokenizer, cfg.mlm_probability, cfg.seed),
