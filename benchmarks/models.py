@@ -62,7 +62,20 @@ def dummy(task: TaskAdapter, data: TaskData, fold: Fold, cfg: dict, work_dir: Pa
     return {"predictions": dummy_predictions(train_y, len(fold.test))}
 
 
-MODELS = {"cloud": cloud, "cloud_debye": cloud_debye, "dummy": dummy}
+def composition_rf(task: TaskAdapter, data: TaskData, fold: Fold, cfg: dict, work_dir: Path,
+                   progress: bool = True) -> dict:
+    from baselines.composition import composition_rf_predictions
+
+    train_texts, train_y, _ = data.subset(fold.train)
+    test_texts, _, _ = data.subset(fold.test)
+    preds = composition_rf_predictions(train_texts, train_y, test_texts,
+                                       n_estimators=int(cfg.get("n_estimators", 300)),
+                                       seed=int(cfg.get("seed", 0)))
+    return {"predictions": preds}
+
+
+MODELS = {"cloud": cloud, "cloud_debye": cloud_debye, "dummy": dummy,
+          "composition_rf": composition_rf}
 
 
 def model_names() -> list[str]:

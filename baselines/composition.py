@@ -1,0 +1,67 @@
+"""Composition-only baseline: element fractions plus composition-weighted elemental
+properties, fed to a scikit-learn random forest.
+
+Features come from the composition part of the SCOPE string, so the baseline runs on every
+input the suite has (structures or precomputed strings) and sees exactly the chemistry
+CLOUD sees, without the symmetry.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from cloud.scope.elements import ATOMIC_NUMBER, SYMBOLS
+from cloud.scope.format import Scope
+
+PROPERTIES = ("Z", "X", "atomic_radius", "row", "group", "atomic_mass", "mendeleev_no")
+
+
+@cache
+def element_properties() -> np.ndarray:
+    """[118, len(PROPERTIES)] table from pymatgen; NaN where pymatgen has no value."""
+    import warnings
+
+    from pymatgen.core.periodic_table import Element
+
+    table = np.full((len(SYMBOLS), len(PROPERTIES)), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i, sym in enumerate(SYMBOLS):
+            el = Element(sym)
+            for j, prop in enumerate(PROPERTIES):
+                try:
+                    value = getattr(el, prop)
+                    table[i, j] = float(value) if value is not None else np.nan
+                except (AttributeError, TypeError, ValueError):
+                    pass
+    return table
+
+
+def composition_features(texts: list[str]) -> np.ndarray:
+    """Element fractions (118) + weighted mean, std, min, max of each elemental property."""
+    props = element_properties()
+    fill = np.nanmean(props, axis=0)
+    props = np.where(np.isnan(props), fill, props)
+    out = np.zeros((len(texts), len(SYMBOLS) + 4 * len(PROPERTIES)))
+    for row, text in enumerate(texts):
+        pairs = Scope.parse(text).composition
+        idx = np.array([ATOMIC_NUMBER[el] - 1 for el, _ in pairs])
+        frac = np.array([float(f) for _, f in pairs])
+        frac = frac / frac.sum()
+        out[row, idx] = frac
+        p = props[idx]
+        mean = frac @ p
+        std = np.sqrt(np.maximum(frac @ (p - mean) ** 2, 0))
+        out[row, len(SYMBOLS):] = np.concatenate([mean, std, p.min(0), p.max(0)])
+    return out
+
+
+def composition_rf_predictions(train_texts, train_y, test_texts, n_estimators: int = 300,
+                               seed: int = 0) -> np.ndarray:
+    from sklearn.ensemble import RandomForestRegressor
+
+    model = RandomForestRegressor(n_estimators=n_estimators, n_jobs=-1, random_state=seed)
+    model.fit(composition_features(list(train_texts)), np.asarray(train_y))
+    return model.predict(composition_features(list(test_texts)))
