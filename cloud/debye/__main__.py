@@ -1,0 +1,86 @@
+"""``python -m cloud.debye predict --model DIR (--cif FILE | --scope STR --n-atoms N |
+--mp-id ID) [--t-min 1 --t-max 2000 --points 200] [--plot out.png] [--csv out.csv]``
+
+Prints Θ and Cv(T), U(T) of a structure from a trained CLOUD-DEBYE checkpoint (a directory
+saved by ``save_pretrained``, with its tokenizer), with the physics checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def _inputs(args) -> tuple[list[str], list[int], list[str]]:
+    if args.cif:
+        import spglib
+
+        from cloud.scope.cell import cell_from_cif
+        from cloud.scope.encoder import ScopeEncoder
+
+        text = Path(args.cif).read_text()
+        cell = cell_from_cif(text)
+        prim = spglib.find_primitive((cell.lattice, cell.frac_coords, cell.type_numbers()),
+                                     symprec=0.01)
+        n = len(prim[2]) if prim is not None else len(cell)
+        return [ScopeEncoder().encode(text)], [n], [Path(args.cif).stem]
+    if args.mp_id:
+        from cloud.data import read_scope_csv, resolve
+
+        table = read_scope_csv(resolve("scope_phonon", data_dir=args.data_dir, download=False))
+        missing = [m for m in args.mp_id if m not in table.index]
+        if missing:
+            raise SystemExit(f"not in the phonon SCOPE table: {', '.join(missing)}")
+        rows = table.loc[args.mp_id]
+        return list(rows["scope"]), [int(n) for n in rows["n_atoms"]], list(args.mp_id)
+    if args.scope and args.n_atoms:
+        return [args.scope], [args.n_atoms], ["input"]
+    raise SystemExit("give --cif, --mp-id, or --scope with --n-atoms")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m cloud.debye")
+    sub = p.add_subparsers(dest="command", required=True)
+    q = sub.add_parser("predict", help="Θ, Cv(T) and U(T) from a CLOUD-DEBYE checkpoint")
+    q.add_argument("--model", type=Path, required=True)
+    q.add_argument("--cif")
+    q.add_argument("--mp-id", nargs="+")
+    q.add_argument("--scope")
+    q.add_argument("--n-atoms", type=int)
+    q.add_argument("--data-dir", type=Path)
+    q.add_argument("--t-min", type=float, default=1.0)
+    q.add_argument("--t-max", type=float, default=2000.0)
+    q.add_argument("--points", type=int, default=200)
+    q.add_argument("--plot", type=Path)
+    q.add_argument("--csv", type=Path)
+    args = p.parse_args(argv)
+
+    from cloud.debye.curves import check_curves, plot_curves, predict_curves
+    from cloud.model import CloudForDebye
+    from cloud.train.finetune import load_tokenizer
+
+    scopes, n_atoms, labels = _inputs(args)
+    model = CloudForDebye.from_pretrained(args.model)
+    temps = np.linspace(args.t_min, args.t_max, args.points)
+    curves = predict_curves(model, load_tokenizer(args.model), scopes, n_atoms, temps, labels)
+    for c in curves:
+        i300 = int(np.argmin(np.abs(temps - 300)))
+        print(f"{c.label}: Θ = {c.theta:.1f} K, N = {c.n_atoms}; at {temps[i300]:.0f} K "
+              f"Cv = {c.cv[i300]:.2f} J/(mol-cell K), U = {c.u[i300]:.1f} J/mol-cell; "
+              f"checks {check_curves(c)}")
+    if args.plot:
+        plot_curves(curves, args.plot)
+    if args.csv:
+        import pandas as pd
+
+        frames = [pd.DataFrame({"label": c.label, "T": temps, "cv": c.cv, "u": c.u,
+                                "theta": c.theta}) for c in curves]
+        pd.concat(frames).to_csv(args.csv, index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
