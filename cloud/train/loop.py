@@ -160,6 +160,10 @@ def fit(
 
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}")
+    if not progress:  # also silence transformers' own bars (saving/loading weights)
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
     accelerator = accelerator or make_accelerator(cfg)
     out_dir = Path(out_dir) if out_dir is not None else None
     state = _load_state(out_dir)
