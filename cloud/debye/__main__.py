@@ -20,7 +20,9 @@ def _inputs(args) -> tuple[list[str], list[int], list[str]]:
 
         from cloud.scope.cell import cell_from_cif
         from cloud.scope.encoder import ScopeEncoder
+        from cloud.scope.symmetry import use_spglib_exceptions
 
+        use_spglib_exceptions(spglib)
         text = Path(args.cif).read_text()
         cell = cell_from_cif(text)
         prim = spglib.find_primitive((cell.lattice, cell.frac_coords, cell.type_numbers()),
