@@ -28,8 +28,9 @@ from cloud.data import (
 )
 from cloud.data import paths as paths_mod
 from cloud.data.registry import Entry, Figshare, Registry, load_registry
+from tests.conftest import SHARED_DATA
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = SHARED_DATA  # ../shared/data, or $CLOUD_DATA_DIR (tests/conftest.py)
 REL = "matbench/matbench_jdft2d.json.gz"
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from cloud.data import (
@@ -16,8 +14,9 @@ from cloud.data import (
     unconvbench_folds,
     validation_metadata,
 )
+from tests.conftest import SHARED_DATA
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = SHARED_DATA  # ../shared/data, or $CLOUD_DATA_DIR (tests/conftest.py)
 VALIDATION = SHARED / "matbench" / "matbench_v0.1_validation.json.gz"
 
 

@@ -21,8 +21,9 @@ from cloud.data import (
     read_scope_csv,
     resolve,
 )
+from tests.conftest import SHARED_DATA
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = SHARED_DATA  # ../shared/data, or $CLOUD_DATA_DIR (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")

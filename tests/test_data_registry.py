@@ -19,8 +19,9 @@ from cloud.data import (
     verify_detail,
 )
 from cloud.data.registry import validate_entry
+from tests.conftest import SHARED_DATA
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = SHARED_DATA  # ../shared/data, or $CLOUD_DATA_DIR (tests/conftest.py)
 REQUIRED = (
     "key",
     "family",

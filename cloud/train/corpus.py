@@ -23,6 +23,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from cloud.data.readers import open_text
+
 STRUCTURE_JSON = (
     "matbench/matbench_jdft2d.json.gz",
     "matbench/matbench_phonons.json.gz",
@@ -65,10 +67,6 @@ BENCHMARKS = {
 }
 
 
-def _open(path: Path):
-    return gzip.open(path, "rt", newline="") if path.suffix == ".gz" else open(path, newline="")
-
-
 def _structure_items(path: Path, rel: str) -> list[tuple[str, object]]:
     from cloud.data import read_cif_csv, read_records_json
     from cloud.scope.inputs import read_inputs
@@ -86,7 +84,7 @@ def _label_strings(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, s
     from cloud.scope.protostructure import protostructure_to_scope
 
     rows, errors = [], []
-    with _open(path) as fh:
+    with open_text(path) as fh:
         for i, row in enumerate(csv.DictReader(fh)):
             try:
                 rows.append((str(i), str(protostructure_to_scope(row["wyckoff"]))))
@@ -96,7 +94,7 @@ def _label_strings(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, s
 
 
 def _reference_strings(path: Path) -> list[tuple[str, str]]:
-    with _open(path) as fh:
+    with open_text(path) as fh:
         return [(str(i), row["scope"].strip()) for i, row in enumerate(csv.DictReader(fh))]
 
 
@@ -178,7 +176,7 @@ def write_corpus(out_dir: str | Path, built: dict, elapsed: float, data_dir) -> 
 
 
 def read_corpus(path: str | Path) -> list[str]:
-    with _open(Path(path)) as fh:
+    with open_text(path) as fh:
         return [row["scope"] for row in csv.DictReader(fh)]
 
 
