@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from baselines.dummy import dummy_predictions
 from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
 
@@ -77,10 +75,3 @@ def composition_rf(task: TaskAdapter, data: TaskData, fold: Fold, cfg: dict, wor
 MODELS = {"cloud": cloud, "cloud_debye": cloud_debye, "dummy": dummy,
           "composition_rf": composition_rf}
 
-
-def model_names() -> list[str]:
-    return list(MODELS)
-
-
-def as_array(x) -> np.ndarray:
-    return np.asarray(x, dtype=float)

@@ -26,9 +26,6 @@ class BatchResult:
     def __len__(self) -> int:
         return len(self.rows) + len(self.errors)
 
-    def as_dict(self) -> dict[str, str]:
-        return dict(self.rows)
-
 
 def encode_one(encoder: ScopeEncoder, ident: str, payload) -> tuple[str, str | None, str, str]:
     """(id, scope or None, error kind, error message) for one input; never raises."""

@@ -49,9 +49,6 @@ class ScopeDataset(Dataset):
             item[k] = v[i]
         return item
 
-    def n_tokens(self) -> int:
-        return int(sum(len(x) for x in self.input_ids))
-
 
 def pad_batch(items: list[dict], pad_id: int) -> dict[str, torch.Tensor]:
     """Stack a list of dataset items, padding ``input_ids`` to the longest in the batch."""
