@@ -37,7 +37,19 @@ def _cloud(task, data, fold, cfg, work_dir, progress, kind):
            "pretrained": str(pretrained) if pretrained else None}
     if result.theta is not None:
         out["theta"] = result.theta
+    if cfg.get("keep_model"):  # e.g. for Debye curves or attention analyses after the run
+        keep = kept_model_dir(work_dir)
+        result.model.save_pretrained(keep)
+        result.tokenizer.save_pretrained(keep)
+        out["model_dir"] = str(keep)
     return out
+
+
+def kept_model_dir(work_dir: Path) -> Path:
+    """Where ``keep_model: true`` saves a fold's fine-tuned model: ``fold_<k>_model`` next to
+    the fold's results (``fold_<k>_train`` is the training work dir)."""
+    work_dir = Path(work_dir)
+    return work_dir.with_name(work_dir.name.removesuffix("_train") + "_model")
 
 
 def cloud(task: TaskAdapter, data: TaskData, fold: Fold, cfg: dict, work_dir: Path,

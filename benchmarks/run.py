@@ -85,9 +85,8 @@ def run_fold(task, data: TaskData, fold: Fold, name: str, spec: dict, path: Path
     start = time.perf_counter()
     out = MODELS[spec["type"]](task, data, fold, spec, work, progress)
     preds = np.asarray(out.pop("predictions"), dtype=float)
-    _, y_test, _ = data.subset(fold.test)
     record = {"task": task.name, "model": name, "n_train": len(fold.train),
-              "n_test": len(fold.test), "metrics": task.metrics(y_test, preds),
+              "n_test": len(fold.test), "metrics": task.fold_metrics(data, fold, preds),
               "predictions": dict(zip(fold.test, preds.tolist(), strict=True)),
               "time_s": time.perf_counter() - start, "config": spec,
               **{k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in out.items()}}
@@ -105,8 +104,15 @@ def run_task(task, args, layers, summary: dict, family_results: dict) -> None:
     cfg = task_config(layers, task.name, task.family, args.smoke)
     entry = summary["tasks"].setdefault(task.name, {"family": task.family})
     t0 = time.perf_counter()
+    loaded: dict[str, TaskData] = {}
+
+    def data_for(mode: str) -> TaskData:  # a model may ask for another SCOPE mode
+        if mode not in loaded:
+            loaded[mode] = task.load(args.data_dir, mode, not args.no_progress)
+        return loaded[mode]
+
     try:
-        data = task.load(args.data_dir, cfg.get("scope_mode", "paper"), not args.no_progress)
+        data = data_for(cfg.get("scope_mode", "paper"))
     except (DataMissingError, ChecksumError) as exc:
         entry.update(status="skipped", reason=str(exc))
         print(f"[{task.name}] skipped: {str(exc).splitlines()[0]}", file=sys.stderr)
@@ -129,6 +135,7 @@ def run_task(task, args, layers, summary: dict, family_results: dict) -> None:
             continue
         if args.pretrained is not None and spec["type"].startswith("cloud"):
             spec["pretrained"] = args.pretrained
+        data = data_for(spec.get("scope_mode", cfg.get("scope_mode", "paper")))
         results = {}
         for k in folds:
             fold = data.folds[k]
@@ -141,7 +148,7 @@ def run_task(task, args, layers, summary: dict, family_results: dict) -> None:
             print(f"[{task.name}] {name} fold {k}: {len(fold.train)} train, "
                   f"{len(fold.test)} test ({data.coverage})", file=sys.stderr)
             results[k] = run_fold(task, data, fold, name, spec, path, not args.no_progress)
-        entry["models"][name] = {**model_summary(results),
+        entry["models"][name] = {**model_summary(results), "coverage": data.coverage,
                                  "description": describe_model(spec, args.smoke)}
         family_results.setdefault(task.name, {
             "partial": data.partial, "models": {},

@@ -81,6 +81,12 @@ class TaskAdapter(ABC):
     def metrics(self, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
         return regression_metrics(y_true, y_pred)
 
+    def fold_metrics(self, data: TaskData, fold: Fold, y_pred: np.ndarray) -> dict[str, float]:
+        """Scores of one fold's test predictions; override when they need more than the
+        targets (e.g. hull distances for stability metrics)."""
+        _, y_true, _ = data.subset(fold.test)
+        return self.metrics(y_true, y_pred)
+
     def paper_key(self) -> str:
         """Column name of this task in the paper's table."""
         return self.name

@@ -41,7 +41,10 @@ class CloudMLPHead(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.layers(features)
+        # The head is tiny: run it in float32 even under bf16/fp16 autocast, so that the
+        # predictions are not rounded to 8 mantissa bits.
+        with torch.autocast(device_type=features.device.type, enabled=False):
+            return self.layers(features.float())
 
 
 class CloudPreTrainedModel(PreTrainedModel):

@@ -22,7 +22,7 @@ class TrainConfig:
     early_stopping_patience: int | None = None  # epochs without improvement; None = off
     val_fraction: float = 0.1  # validation carved from the training fold, never the test fold
     seed: int = 42
-    mixed_precision: str = "auto"  # auto: bf16 (or fp16) on a GPU, no on CPU
+    mixed_precision: str = "auto"  # auto: bf16 (or fp16) on a GPU, no on CPU; "bf16" also on CPU
     max_length: int = 64
     mlm_probability: float = 0.15
     max_steps: int | None = None  # stop after this many optimizer steps (smoke runs)

@@ -43,6 +43,8 @@ class FineTuneResult:
     n_val: int
     target_mean: float
     target_std: float
+    model: object = None  # the fine-tuned model (best epoch), for analyses after the fold
+    tokenizer: object = None
 
 
 def carve_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -120,4 +122,5 @@ def finetune(
     result = fit(model, train_ds, val_ds, collator, cfg, out_dir=out_dir, score="mae",
                  accelerator=accelerator, progress=progress, desc=f"fine-tune ({kind})")
     out = predict(model, test_ds, collator, cfg.eval_batch_size, accelerator)
-    return FineTuneResult(out["predictions"], out.get("theta"), result, len(tr), len(va), mean, std)
+    return FineTuneResult(out["predictions"], out.get("theta"), result, len(tr), len(va), mean, std,
+                          accelerator.unwrap_model(model), tokenizer)

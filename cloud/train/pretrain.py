@@ -70,13 +70,17 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
     p.add_argument("--max-steps", type=int, default=None)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--mixed-precision", default="auto", choices=["auto", "no", "bf16", "fp16"],
+                   help="auto: bf16/fp16 on a GPU, fp32 on CPU; bf16 also speeds up CPUs "
+                        "with AVX512-BF16/AMX about 2x")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     texts = read_corpus(args.corpus)
     if args.limit:
         texts = [texts[i] for i in np.random.default_rng(args.seed).permutation(len(texts))[: args.limit]]
     cfg = TrainConfig(**{k: getattr(args, k) for k in PRETRAIN_DEFAULTS},
-                      max_steps=args.max_steps, seed=args.seed)
+                      max_steps=args.max_steps, seed=args.seed,
+                      mixed_precision=args.mixed_precision)
     start = time.perf_counter()
     model, _, result = pretrain(texts, args.out, args.preset, cfg, progress=not args.no_progress)
     from accelerate import PartialState
