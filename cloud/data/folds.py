@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
-from sklearn.model_selection import KFold
 
 from .paths import resolve
 from .readers import matbench_ids, matbench_task, read_json, unconvbench_ids
@@ -37,6 +36,8 @@ def kfold_ids(
     ids: Sequence[str], n_splits: int = N_SPLITS, seed: int = MATBENCH_SEED, shuffle: bool = True
 ) -> list[Fold]:
     """Split ids with scikit-learn's ``KFold``; each fold's lists keep the input order."""
+    from sklearn.model_selection import KFold  # here, not at import: the SCOPE CLI skips it
+
     arr = np.asarray(list(ids), dtype=object)
     if len(set(arr.tolist())) != len(arr):
         raise ValueError("ids must be unique")

@@ -10,14 +10,16 @@ import gzip
 import json
 import os
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
-import pandas as pd
 
 from .fetch import DataMissingError
 from .paths import resolve
 from .registry import UNCONVBENCH_UPSTREAM, load_registry
+
+if TYPE_CHECKING:  # pandas is imported where used: the SCOPE CLI reads JSON without it
+    import pandas as pd
 
 PathLike = str | os.PathLike[str]
 ID_COLUMNS = ("mbid", "material_id", "mp_id", "idx", "id")
@@ -40,6 +42,8 @@ def read_json(path: PathLike) -> Any:
 
 
 def _read_csv(path: PathLike, **kw: Any) -> pd.DataFrame:
+    import pandas as pd
+
     with open_text(path) as f:
         df = pd.read_csv(f, **kw)
     unnamed = [c for c in df.columns if str(c).startswith("Unnamed: ")]
@@ -68,6 +72,24 @@ def _is_id_list(index: Any, n: int) -> bool:
     return isinstance(index, list) and len(index) == n and all(isinstance(i, str) for i in index)
 
 
+def _matbench_ids(doc: dict, path: PathLike, task: str | None) -> tuple[list[str], str]:
+    """(ids, index name) of a matbench-format document: its string ``index`` when it has one
+    (the offline subsets hold mb ids or mp ids there), else the task's MatBench ids."""
+    data, index = doc["data"], doc.get("index")
+    if _is_id_list(index, len(data)):
+        ids = [str(i) for i in index]
+        return ids, "mbid" if ids and ids[0].startswith("mb-") else "id"
+    task = matbench_task(task or str(path))
+    reg = load_registry()
+    n_total = reg[task].n_rows if task in reg and reg[task].n_rows else len(data)
+    if len(data) != n_total:
+        raise ValueError(
+            f"{path}: {len(data)} rows without ids, but {task} has {n_total}; "
+            "a subset needs its ids in `index`"
+        )
+    return matbench_ids(task, n_total), "mbid"
+
+
 def read_matbench_json(path: PathLike, task: str | None = None) -> pd.DataFrame:
     """Read a MatBench dataset JSON (pandas split orient: ``index``, ``columns``, ``data``).
 
@@ -77,30 +99,30 @@ def read_matbench_json(path: PathLike, task: str | None = None) -> pd.DataFrame:
     the MatBench ids of the rows in file order (row i -> ``mb-<task>-(i+1)``). ``task`` defaults
     to the one in the file name (``matbench_<task>.json[.gz]``).
     """
+    import pandas as pd
+
     doc = read_json(path)
     columns = list(doc["columns"])
-    data = doc["data"]
-    index = doc.get("index")
-    if _is_id_list(index, len(data)):
-        ids = [str(i) for i in index]
-        name = "mbid" if ids and ids[0].startswith("mb-") else "id"
-    else:
-        task = matbench_task(task or str(path))
-        reg = load_registry()
-        n_total = reg[task].n_rows if task in reg and reg[task].n_rows else len(data)
-        if len(data) != n_total:
-            raise ValueError(
-                f"{path}: {len(data)} rows without ids, but {task} has {n_total}; "
-                "a subset needs its ids in `index`"
-            )
-        ids, name = matbench_ids(task, n_total), "mbid"
-    df = pd.DataFrame(data, columns=columns, index=pd.Index(ids, name=name))
+    ids, name = _matbench_ids(doc, path, task)
+    df = pd.DataFrame(doc["data"], columns=columns, index=pd.Index(ids, name=name))
     for col in columns:
         if col != "structure" and df[col].dtype == object:
             num = pd.to_numeric(df[col], errors="coerce")
             if num.notna().sum() == df[col].notna().sum():
                 df[col] = num
     return df
+
+
+def read_matbench_structures(path: PathLike, task: str | None = None) -> list[tuple[str, Any]]:
+    """``(id, structure dict)`` of a matbench-format JSON, ids as ``read_matbench_json`` gives
+    them, without building a DataFrame (the SCOPE CLI's fast path: no pandas import)."""
+    doc = read_json(path)
+    columns = list(doc["columns"])
+    if "structure" not in columns:
+        raise ValueError(f"{path}: no 'structure' column")
+    col = columns.index("structure")
+    ids, _ = _matbench_ids(doc, path, task)
+    return [(i, row[col]) for i, row in zip(ids, doc["data"], strict=True)]
 
 
 def unconvbench_ids(task: str, n: int) -> list[str]:
@@ -119,6 +141,8 @@ def read_unconvbench_json(path: PathLike, task: str) -> pd.DataFrame:
 
     Rows get UnconvBench ids in file order; structures stay dicts.
     """
+    import pandas as pd
+
     doc = read_json(path)
     data = doc["data"]
     ids = unconvbench_ids(task, len(data))
@@ -130,6 +154,8 @@ def read_unconvbench_json(path: PathLike, task: str) -> pd.DataFrame:
 
 def read_records_json(path: PathLike, id_col: str = "material_id") -> pd.DataFrame:
     """Read a JSON list of records (e.g. the 2DMatPedia subset) indexed by ``id_col``."""
+    import pandas as pd
+
     doc = read_json(path)
     if not isinstance(doc, list):
         raise ValueError(f"{path}: expected a JSON list of records")
@@ -181,6 +207,8 @@ def read_matbench_targets(task: str, data_dir: PathLike | None = None) -> pd.Dat
 
 
 def _read_phonon_raw(path: Path, split: str) -> pd.DataFrame:
+    import pandas as pd
+
     raw = _read_csv(path)
     return pd.DataFrame(
         {"mp_id": raw["cif_id"].astype(str), "value": raw["property"].astype(float), "split": split}
@@ -199,6 +227,8 @@ def read_phonon(
     ``n_atoms`` from ``scope_reference/phonon.csv`` when ``with_scope``. Reads the merged CSV
     when a data directory has it, else the two canonical CSVs (downloaded when needed).
     """
+    import pandas as pd
+
     if kind not in PHONON_KINDS:
         raise ValueError(f"kind must be one of {sorted(PHONON_KINDS)}, not {kind!r}")
     key, stem = PHONON_KINDS[kind]

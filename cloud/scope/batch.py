@@ -42,6 +42,14 @@ def _encode_chunk(args) -> list[tuple[str, str | None, str, str]]:
     return [encode_one(encoder, ident, payload) for ident, payload in chunk]
 
 
+_SHARED: list | None = None  # forked workers read the inputs from here (copy-on-write)
+
+
+def _encode_range(args) -> list[tuple[str, str | None, str, str]]:
+    encoder, start, stop = args
+    return [encode_one(encoder, ident, payload) for ident, payload in _SHARED[start:stop]]
+
+
 def _chunks(items: Iterable, encoder: ScopeEncoder, size: int) -> Iterator:
     it = iter(items)
     while chunk := list(islice(it, size)):
@@ -65,14 +73,19 @@ def encode_many(
         total = len(items)
     result = BatchResult()
     bar = tqdm(total=total, desc=f"SCOPE ({encoder.mode})", unit="struct", disable=not progress)
-    chunks = _chunks(items, encoder, chunksize)
+    global _SHARED
+    fork = "fork" in mp.get_all_start_methods()
+    pool = None
     if workers == 1:
-        outputs = map(_encode_chunk, chunks)
-        pool = None
+        outputs = map(_encode_chunk, _chunks(items, encoder, chunksize))
+    elif fork and isinstance(items, list):  # workers inherit the list: only ranges travel
+        _SHARED = items
+        pool = mp.get_context("fork").Pool(workers)
+        outputs = pool.imap(_encode_range, ((encoder, i, min(i + chunksize, len(items)))
+                                            for i in range(0, len(items), chunksize)))
     else:
-        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-        pool = ctx.Pool(workers)
-        outputs = pool.imap(_encode_chunk, chunks)
+        pool = mp.get_context("fork" if fork else "spawn").Pool(workers)
+        outputs = pool.imap(_encode_chunk, _chunks(items, encoder, chunksize))
     try:
         for out in outputs:
             for ident, scope, kind, message in out:
@@ -86,4 +99,5 @@ def encode_many(
         if pool is not None:
             pool.close()
             pool.join()
+        _SHARED = None
     return result

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from cloud.scope.cell import Cell, to_cell
 from cloud.scope.format import Scope, composition_pairs
-from cloud.scope.symmetry import DEFAULT_OPTIONS, SymmetryOptions, spglib_symmetry
+from cloud.scope.symmetry import DEFAULT_OPTIONS, SYMMETRY_BACKENDS, SymmetryOptions
 
 MODES = ("paper", "canonical")
 
@@ -31,11 +31,13 @@ def element_amounts(cell: Cell) -> dict[str, float]:
     return amounts
 
 
-def encode_paper(cell: Cell, options: SymmetryOptions = DEFAULT_OPTIONS) -> Scope:
+def encode_paper(cell: Cell, options: SymmetryOptions = DEFAULT_OPTIONS,
+                 symmetry: str = "spglib") -> Scope:
+    """``symmetry``: ``spglib`` (the paper's path, through pymatgen) or ``moyopy``."""
     from cloud.scope.degraef import generator_string
     from cloud.scope.wyckoff import wyckoff_symbol
 
-    sym = spglib_symmetry(cell, options)
+    sym = SYMMETRY_BACKENDS[symmetry](cell, options)
     wyckoff = _unique(wyckoff_symbol(sym.number, letter) for letter in sym.letters)
     return Scope(generator_string(sym.number), wyckoff, composition_pairs(element_amounts(cell)))
 
@@ -47,10 +49,14 @@ class ScopeEncoder:
     mode: str = "paper"
     symprec: float = SymmetryOptions.symprec
     angle_tolerance: float = SymmetryOptions.angle_tolerance
+    symmetry: str = "spglib"  # paper mode's symmetry search: spglib (as the paper) or moyopy
 
     def __post_init__(self):
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
+        if self.symmetry not in SYMMETRY_BACKENDS:
+            raise ValueError(f"symmetry must be one of {sorted(SYMMETRY_BACKENDS)}, "
+                             f"not {self.symmetry!r}")
 
     @property
     def options(self) -> SymmetryOptions:
@@ -60,7 +66,7 @@ class ScopeEncoder:
         """Any structure input (see ``cloud.scope.cell.to_cell``) -> ``Scope``."""
         cell = to_cell(structure)
         if self.mode == "paper":
-            return encode_paper(cell, self.options)
+            return encode_paper(cell, self.options, self.symmetry)
         from cloud.scope.canonical import encode_canonical
 
         return encode_canonical(cell, self.options)

@@ -20,7 +20,7 @@ def read_cif_dir(path: Path) -> list[tuple[str, object]]:
 def read_inputs(source: str | Path, data_dir: str | Path | None = None) -> list[tuple[str, object]]:
     """Dispatch on the input kind; raises ``ValueError``/``OSError`` for unusable input and
     ``cloud.data.DataMissingError`` for a registry key whose file cannot be had."""
-    from cloud.data import read_cif_csv, read_matbench_json, resolve
+    from cloud.data import read_cif_csv, read_matbench_structures, resolve
 
     path = Path(source)
     if not path.exists() and "/" not in str(source) and "." not in str(source):
@@ -29,10 +29,7 @@ def read_inputs(source: str | Path, data_dir: str | Path | None = None) -> list[
         return read_cif_dir(path)
     name = path.name.lower()
     if name.endswith((".json", ".json.gz")):
-        df = read_matbench_json(path)
-        if "structure" not in df.columns:
-            raise ValueError(f"{path}: no 'structure' column")
-        return list(zip(df.index.astype(str), df["structure"], strict=True))
+        return read_matbench_structures(path)
     if name.endswith((".csv", ".csv.gz")):
         df = read_cif_csv(path)
         return list(zip(df.index.astype(str), df["cif"], strict=True))
