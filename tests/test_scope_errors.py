@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import csv
 import gzip
+import os
 
 import pytest
 
@@ -51,6 +52,26 @@ def test_batch_keeps_every_row(good_rows, workers):
     assert [i for i, _ in result.rows] == [i for i, _ in good_rows]
     assert {i: k for i, k, _ in result.errors} == {i: k for i, _, k in bad}
     assert all(msg for _, _, msg in result.errors)
+
+
+class _KillingEncoder(ScopeEncoder):
+    """Synthetic fault injection (test only): the worker process dies on one id, as when the
+    kernel kills it for memory (a canonical-mode moyopy hang once grew a worker to 12 GB)."""
+
+    def encode(self, structure):
+        if isinstance(structure, dict) and structure.get("kill_me"):
+            os._exit(9)
+        return super().encode(structure)
+
+
+def test_batch_survives_a_dying_worker(good_rows):
+    killer = dict(copy.deepcopy(good_rows[0][1]), kill_me=True)
+    items = good_rows[:25] + [("bad-kills-worker", killer)] + good_rows[25:]
+    result = encode_many(items, _KillingEncoder(), workers=2, chunksize=4, progress=False)
+    assert [i for i, _ in result.rows] == [i for i, _ in good_rows]
+    assert [(i, k) for i, k, _ in result.errors] == [("bad-kills-worker", "crash")]
+    expected = dict(encode_many(good_rows, ScopeEncoder(), workers=1, progress=False).rows)
+    assert dict(result.rows) == expected
 
 
 def test_single_encode_raises_typed_errors(good_rows):

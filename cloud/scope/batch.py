@@ -10,7 +10,6 @@ import multiprocessing as mp
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 
 from cloud.scope.encoder import ScopeEncoder
 from cloud.scope.errors import ScopeError
@@ -43,6 +42,7 @@ def _encode_chunk(args) -> list[tuple[str, str | None, str, str]]:
 
 
 _SHARED: list | None = None  # forked workers read the inputs from here (copy-on-write)
+CRASH_MESSAGE = "the process encoding this row died (out of memory or killed by a signal)"
 
 
 def _encode_range(args) -> list[tuple[str, str | None, str, str]]:
@@ -50,10 +50,47 @@ def _encode_range(args) -> list[tuple[str, str | None, str, str]]:
     return [encode_one(encoder, ident, payload) for ident, payload in _SHARED[start:stop]]
 
 
-def _chunks(items: Iterable, encoder: ScopeEncoder, size: int) -> Iterator:
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield encoder, chunk
+def _pool_outputs(items: list, encoder: ScopeEncoder, workers: int, chunksize: int) -> Iterator:
+    """Chunk outputs in input order from a process pool. If a worker dies (e.g. killed for
+    memory) the pool breaks: the unfinished rows are then redone one at a time in a fresh
+    one-worker pool, and a row that kills that worker too becomes a ``crash`` error row."""
+    global _SHARED
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    fork = "fork" in mp.get_all_start_methods()
+    ctx = mp.get_context("fork" if fork else "spawn")
+
+    def submit(executor, a, b):  # forked workers inherit the list: only ranges travel
+        if fork:
+            return executor.submit(_encode_range, (encoder, a, b))
+        return executor.submit(_encode_chunk, (encoder, items[a:b]))
+
+    _SHARED = items if fork else None
+    try:
+        ranges = [(a, min(a + chunksize, len(items))) for a in range(0, len(items), chunksize)]
+        redo = None
+        with ProcessPoolExecutor(workers, mp_context=ctx) as executor:
+            futures = [submit(executor, a, b) for a, b in ranges]
+            for (a, _), future in zip(ranges, futures, strict=True):
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    redo = a
+                    break
+        if redo is None:
+            return
+        executor = ProcessPoolExecutor(1, mp_context=ctx)
+        for i in range(redo, len(items)):
+            try:
+                yield submit(executor, i, i + 1).result()
+            except BrokenProcessPool:
+                yield [(items[i][0], None, "crash", CRASH_MESSAGE)]
+                executor.shutdown(wait=False, cancel_futures=True)
+                executor = ProcessPoolExecutor(1, mp_context=ctx)
+        executor.shutdown()
+    finally:
+        _SHARED = None
 
 
 def encode_many(
@@ -69,23 +106,15 @@ def encode_many(
 
     encoder = encoder or ScopeEncoder()
     workers = workers or os.cpu_count() or 1
-    if total is None and hasattr(items, "__len__"):
-        total = len(items)
+    items = list(items)
     result = BatchResult()
-    bar = tqdm(total=total, desc=f"SCOPE ({encoder.mode})", unit="struct", disable=not progress)
-    global _SHARED
-    fork = "fork" in mp.get_all_start_methods()
-    pool = None
+    bar = tqdm(total=total or len(items), desc=f"SCOPE ({encoder.mode})", unit="struct",
+               disable=not progress)
     if workers == 1:
-        outputs = map(_encode_chunk, _chunks(items, encoder, chunksize))
-    elif fork and isinstance(items, list):  # workers inherit the list: only ranges travel
-        _SHARED = items
-        pool = mp.get_context("fork").Pool(workers)
-        outputs = pool.imap(_encode_range, ((encoder, i, min(i + chunksize, len(items)))
-                                            for i in range(0, len(items), chunksize)))
+        outputs = (_encode_chunk((encoder, items[a:a + chunksize]))
+                   for a in range(0, len(items), chunksize))
     else:
-        pool = mp.get_context("fork" if fork else "spawn").Pool(workers)
-        outputs = pool.imap(_encode_chunk, _chunks(items, encoder, chunksize))
+        outputs = _pool_outputs(items, encoder, workers, chunksize)
     try:
         for out in outputs:
             for ident, scope, kind, message in out:
@@ -96,8 +125,4 @@ def encode_many(
             bar.update(len(out))
     finally:
         bar.close()
-        if pool is not None:
-            pool.close()
-            pool.join()
-        _SHARED = None
     return result

@@ -6,7 +6,8 @@ collect an error table (id, kind, message) instead of raising for the whole batc
 
 from __future__ import annotations
 
-KINDS = ("parse", "empty", "disordered", "unknown_element", "symmetry", "invalid")
+KINDS = ("parse", "empty", "disordered", "unknown_element", "symmetry", "invalid", "crash")
+# "crash": the worker process encoding the row died (out of memory, killed); see batch.py
 
 
 class ScopeError(ValueError):
