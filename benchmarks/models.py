@@ -13,11 +13,18 @@ from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
 
 
 def _cloud(task, data, fold, cfg, work_dir, progress, kind):
+    from benchmarks.reports.attention_report import attention_options, fold_attention
+    from cloud.scope.ablations import kept_parts, transform_texts
     from cloud.train.config import TrainConfig
     from cloud.train.finetune import DEFAULT_PRETRAINED, FoldData, finetune
 
     train_texts, train_y, train_x = data.subset(fold.train)
     test_texts, test_y, test_x = data.subset(fold.test)
+    # input ablations (cloud.scope.ablations): the same transform on train and test strings;
+    # a row it cannot transform keeps its place as [UNK] and is listed in "input_errors"
+    transform, attention = cfg.get("input_transform"), attention_options(cfg.get("attention"))
+    train_texts, train_errors = transform_texts(transform, fold.train, train_texts)
+    test_texts, test_errors = transform_texts(transform, fold.test, test_texts)
     pretrained = cfg.get("pretrained", "default")
     pretrained = DEFAULT_PRETRAINED if pretrained == "default" else (
         None if pretrained in (None, "none", "scratch") else Path(pretrained))
@@ -37,12 +44,46 @@ def _cloud(task, data, fold, cfg, work_dir, progress, kind):
            "pretrained": str(pretrained) if pretrained else None}
     if result.theta is not None:
         out["theta"] = result.theta
-    if cfg.get("keep_model"):  # e.g. for Debye curves or attention analyses after the run
+    if transform is not None:
+        out.update(input_transform=transform, input_errors=train_errors + test_errors)
+    if attention is not None:  # while the fine-tuned model is alive (fold weights are deleted)
+        out["attention"] = fold_attention(result.model, result.tokenizer, fold.test, test_texts,
+                                          attention, kept_parts(transform))
+    if keeps_model(cfg, work_dir):  # e.g. for Debye curves or attention analyses after the run
         keep = kept_model_dir(work_dir)
         result.model.save_pretrained(keep)
         result.tokenizer.save_pretrained(keep)
         out["model_dir"] = str(keep)
     return out
+
+
+def input_description(spec: dict) -> str:
+    """The input ablation of a model config, for reports ("" for CLOUD's own input)."""
+    from cloud.scope.ablations import DESCRIPTIONS
+
+    parts = [DESCRIPTIONS[spec["input_transform"]]] if spec.get("input_transform") else []
+    if spec.get("scope_mode"):  # a per-model SCOPE mode (paper vs canonical ablation)
+        parts.append(f"ablation: {spec['scope_mode']} SCOPE strings")
+    return "; ".join(parts)
+
+
+def scope_mode_problem(data: TaskData, mode: str) -> str | None:
+    """Why ``data`` cannot feed a model asking for SCOPE ``mode`` (``None``: it can).
+    Canonical strings are encoded from structures; a task whose inputs are the paper's
+    precomputed strings (e.g. matbench_dielectric offline) has none, so the runner skips a
+    canonical model there rather than train it on paper strings under a canonical name."""
+    if mode == "canonical" and "encoded, canonical" not in data.source:
+        return f"scope_mode canonical needs structures, but the inputs are: {data.source}"
+    return None
+
+
+def keeps_model(cfg: dict, work_dir: Path) -> bool:
+    """``keep_model: true`` keeps every fold's model; ``keep_model_folds: [k, ...]`` only those
+    folds' (the fold index read from the work dir ``fold_<k>_train``)."""
+    if cfg.get("keep_model_folds") is not None:
+        fold = Path(work_dir).name.removeprefix("fold_").removesuffix("_train")
+        return fold.isdigit() and int(fold) in {int(k) for k in cfg["keep_model_folds"]}
+    return bool(cfg.get("keep_model"))
 
 
 def kept_model_dir(work_dir: Path) -> Path:

@@ -28,7 +28,7 @@ if str(REPO) not in sys.path:  # `python benchmarks/run.py` from a plain checkou
     sys.path.insert(0, str(REPO))
 
 from benchmarks.config import load_layers, task_config  # noqa: E402
-from benchmarks.models import MODELS  # noqa: E402
+from benchmarks.models import MODELS, input_description, scope_mode_problem  # noqa: E402
 from benchmarks.reports.summary import (  # noqa: E402
     leaderboard_markdown,
     model_summary,
@@ -103,6 +103,8 @@ def run_task(task, args, layers, summary: dict, family_results: dict) -> None:
 
     cfg = task_config(layers, task.name, task.family, args.smoke)
     entry = summary["tasks"].setdefault(task.name, {"family": task.family})
+    if args.smoke:
+        task.use_smoke_sample(cfg.get("max_train_rows", 240), cfg.get("max_test_rows", 80))
     t0 = time.perf_counter()
     loaded: dict[str, TaskData] = {}
 
@@ -135,7 +137,12 @@ def run_task(task, args, layers, summary: dict, family_results: dict) -> None:
             continue
         if args.pretrained is not None and spec["type"].startswith("cloud"):
             spec["pretrained"] = args.pretrained
-        data = data_for(spec.get("scope_mode", cfg.get("scope_mode", "paper")))
+        mode = spec.get("scope_mode", cfg.get("scope_mode", "paper"))
+        data = data_for(mode)
+        if problem := scope_mode_problem(data, mode):
+            entry.setdefault("skipped_models", {})[name] = problem
+            print(f"[{task.name}] {name} skipped: {problem}", file=sys.stderr)
+            continue
         results = {}
         for k in folds:
             fold = data.folds[k]
@@ -159,6 +166,12 @@ def run_task(task, args, layers, summary: dict, family_results: dict) -> None:
             preds = np.array([p for r in results.values() for p in r["predictions"].values()])
             parity_plot(task_dir / f"parity_{name}.png", data.targets[data.rows(ids)], preds,
                         f"{task.name} — {name} ({data.coverage})", task.unit)
+            if any(r.get("attention") for r in results.values()):  # attention: true (models)
+                from benchmarks.reports.attention_report import write_attention_report
+
+                report = write_attention_report(task_dir, task.name, name, results,
+                                                entry["models"][name]["description"])
+                entry["models"][name]["attention"] = str(report.relative_to(args.out))
     entry["time_s"] = time.perf_counter() - t0
 
 
@@ -171,7 +184,9 @@ def describe_model(spec: dict, smoke: bool) -> str:
         size = f"{spec.get('preset', 'small')} from scratch"
     else:
         size = "committed small encoder" if pre == "default" else f"encoder {pre}"
-    return f"{spec['type']}, {size}" + (", smoke" if smoke else "")
+    ablation = input_description(spec)
+    return f"{spec['type']}, {size}" + (f", {ablation}" if ablation else "") + (
+        ", smoke" if smoke else "")
 
 
 def main(argv=None) -> int:

@@ -24,6 +24,28 @@ def shared_file(relpath: str) -> Path:
     return path
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "regression: the CI regression stage (runs last)")
+
+
+def pytest_collection_modifyitems(items):
+    """Unit tests first, then the regression stage (stable order otherwise)."""
+    items.sort(key=lambda item: item.get_closest_marker("regression") is not None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def scope_cache(tmp_path_factory):
+    """One SCOPE encoding cache for the session (unless $CLOUD_SCOPE_CACHE is set): tests and
+    the regression stage's child processes encode each real file once."""
+    if "CLOUD_SCOPE_CACHE" in os.environ:
+        yield Path(os.environ["CLOUD_SCOPE_CACHE"])
+        return
+    path = tmp_path_factory.mktemp("scope-cache")
+    os.environ["CLOUD_SCOPE_CACHE"] = str(path)
+    yield path
+    os.environ.pop("CLOUD_SCOPE_CACHE", None)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

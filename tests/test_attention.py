@@ -235,3 +235,95 @@ def test_cli_masked_lm_without_tokenizer_file(tmp_path, tokenizer, scopes):
         "head_layer_map.png",
         "topk.png",
     }
+
+
+# ------------------------------------------------------- ablated inputs, benchmark folds
+
+
+def test_sections_of_ablated_strings(scopes):
+    from cloud.scope.ablations import TRANSFORMS, kept_parts
+
+    text = scopes[0]
+    parsed = Scope.parse(text)
+    for name, fn in TRANSFORMS.items():
+        labels = token_sections(fn(text), kept_parts(name))
+        assert labels.count("separator") == len(kept_parts(name)) - 1
+        assert [lab for lab in dict.fromkeys(labels) if lab != "separator"] == list(
+            kept_parts(name))
+    labels = token_sections(TRANSFORMS["no_wyckoff"](text), ("space_group", "composition"))
+    assert labels.count("composition") == 2 * len(parsed.composition)
+    with pytest.raises(ValueError, match="at most 1"):
+        token_sections(text, ("space_group", "composition"))  # a full string has two '|'
+
+
+def test_report_leaves_out_sections_the_input_lacks(scopes, tokenizer, tiny_model):
+    from cloud.analysis.attention import attention_report
+    from cloud.scope.ablations import no_wyckoff
+
+    texts = [no_wyckoff(t) for t in scopes[:30]]
+    report = attention_report(tiny_model, tokenizer, texts, ks=(1, 2),
+                              parts=("space_group", "composition"))
+    assert list(report["sections"]) == ["space_group", "composition"]
+    base = sum(e["base_rate"] for e in report["sections"].values())
+    assert base == pytest.approx(1.0)
+    # read as a full SCOPE string, the composition would be labelled Wyckoff
+    wrong = attention_report(tiny_model, tokenizer, texts, ks=(1,))
+    assert list(wrong["sections"]) == ["space_group", "wyckoff"]
+
+
+def test_head_layer_data_is_what_the_plot_draws(tmp_path, scopes, tokenizer, tiny_model):
+    from cloud.analysis.attention_plots import (
+        draw_head_layer_map,
+        head_layer_data,
+        head_layer_map,
+        plot_head_layer_map,
+    )
+
+    text = scopes[5]
+    data = json.loads(json.dumps(head_layer_data(tiny_model, tokenizer, text, layer=1)))
+    grid = plot_head_layer_map(tiny_model, tokenizer, text, tmp_path / "a.png", layer=1)
+    np.testing.assert_allclose(grid, head_layer_map(tiny_model, tokenizer, text))
+    np.testing.assert_allclose(draw_head_layer_map(data, tmp_path / "b.png", "t"), grid)
+    assert data["tokens"][0] == "[CLS]" and len(data["tokens"]) == len(text.split()) + 2
+    last = cls_attention(tiny_model, tokenizer, [text], layer=1)[0]
+    np.testing.assert_allclose(data["per_token"], last, atol=1e-9)
+    assert (tmp_path / "b.png").stat().st_size > 5000
+
+
+def test_benchmark_folds_pool_to_the_report_of_all_their_sequences(tmp_path, scopes, tokenizer,
+                                                                  tiny_model):
+    """Two 'folds' analysed separately (as the runner does) and pooled by the report writer
+    give exactly the statistics of one analysis of all their strings."""
+    from benchmarks.reports.attention_report import (
+        attention_options,
+        fold_attention,
+        write_attention_report,
+    )
+    from cloud.analysis.attention import SECTIONS, attention_report
+
+    texts, ids = scopes[:50], [f"row-{i}" for i in range(50)]
+    opts = attention_options({"example": "row-33", "ks": [1, 3]})
+    results = {k: {"attention": fold_attention(tiny_model, tokenizer, ids[s], texts[s], opts,
+                                               SECTIONS)}
+               for k, s in ((0, slice(0, 20)), (1, slice(20, 50)))}
+    results[2] = {"predictions": {}}  # a fold without attention is ignored
+    path = write_attention_report(tmp_path, "task", "cloud", results, "tiny")
+    report = _strict_json(path.read_text())
+    direct = attention_report(tiny_model, tokenizer, texts, ks=(1, 3))
+    assert report["n_sequences"] == 50 and report["folds"] == [0, 1]
+    for section in SECTIONS:
+        for ours, theirs in zip(report["sections"][section]["table"],
+                                direct["sections"][section]["table"], strict=True):
+            for key, value in theirs.items():
+                assert ours[key] == (pytest.approx(value, rel=1e-9, abs=1e-12)
+                                     if isinstance(value, float) else value), key
+    assert report["example"]["id"] == "row-33"  # found in fold 1
+    assert set(report["per_fold"]) == {"0", "1"}
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "attention_cloud.json", "attention_cloud.md", "attention_cloud_topk.png",
+        "attention_cloud_head_layer.png"}
+    assert "| 3 |" in (tmp_path / "attention_cloud.md").read_text()
+    assert write_attention_report(tmp_path, "task", "cloud", {0: {"predictions": {}}}) is None
+    assert attention_options(False) is None and attention_options(True)["layer"] == 0
+    with pytest.raises(ValueError, match="unknown attention options"):
+        attention_options({"layers": 1})

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from cloud.debye.__main__ import main
-from cloud.debye.curves import check_curves, predict_curves
+from cloud.debye.curves import LIMIT_GRID, check_curves, predict_curves, predict_theta
 from cloud.model import CloudConfig, CloudForDebye
 from cloud.tokenizer import build_tokenizer
 
@@ -43,6 +43,23 @@ def test_curves_obey_the_debye_limits(checkpoint, shared_data):
                           "t3_law": True}, (c.label, c.theta, checks)
 
 
+def test_predict_theta_in_batches_and_the_limit_grid(checkpoint, shared_data):
+    import csv
+
+    _, model, tokenizer = checkpoint
+    with open(shared_data / "scope_reference/phonon.csv", newline="") as fh:
+        rows = [r for _, r in zip(range(37), csv.DictReader(fh), strict=False)]
+    scopes, n_atoms = [r["scope"] for r in rows], [int(r["n_atoms"]) for r in rows]
+    theta = predict_theta(model, tokenizer, scopes, batch_size=8)  # 5 batches, last short
+    curves = predict_curves(model, tokenizer, scopes, n_atoms, LIMIT_GRID)
+    assert theta.shape == (37,)
+    np.testing.assert_allclose(theta, [c.theta for c in curves], rtol=1e-5)
+    for c in curves:  # on LIMIT_GRID every check applies (and holds)
+        assert check_curves(c) == {"cv_monotone": True, "u_monotone": True,
+                                   "dulong_petit": True, "t3_law": True}, c.theta
+    assert len(predict_theta(model, tokenizer, [])) == 0
+
+
 def test_check_curves_catches_a_broken_curve(checkpoint):
     _, model, tokenizer = checkpoint
     temps = np.linspace(1, 5000, 100)
@@ -60,6 +77,8 @@ def test_predict_command(checkpoint, shared_data, tmp_path, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "mp-1000: Θ =" in printed and "mp-8291" in printed
+    assert printed.count("limits (0.1-100000 K) {'cv_monotone': True, 'u_monotone': True, "
+                         "'dulong_petit': True, 't3_law': True}") == 2
     assert out_png.stat().st_size > 1000
     import pandas as pd
 

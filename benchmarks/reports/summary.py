@@ -10,7 +10,8 @@ import numpy as np
 
 from benchmarks.metrics import summarize_folds
 
-METRIC_LABELS = {"mae": "MAE", "mae_over_mad": "MAE/MAD", "rmse": "RMSE", "f1": "F1"}
+METRIC_LABELS = {"mae": "MAE", "mae_over_mad": "MAE/MAD", "rmse": "RMSE", "f1": "F1",
+                 "full/F1": "F1 (full test set)"}
 
 
 def _fmt(mean: float, std: float | None = None) -> str:
@@ -47,9 +48,13 @@ def leaderboard_markdown(summary: dict, tasks: list) -> str:
     for task in tasks:
         by_family.setdefault(task.family, []).append(task)
     for family, members in by_family.items():
-        metric = METRIC_LABELS.get(members[0].primary_metric, members[0].primary_metric)
+        labels = [METRIC_LABELS.get(t.primary_metric, t.primary_metric) for t in members]
+        mixed = len(set(labels)) > 1  # e.g. discovery: F1 and a stand-in's MAE
+        metric = "metric in each column" if mixed else labels[0]
         lines += [f"## {family}", "", f"Test {metric}, mean ± std over the folds run.", ""]
-        header = "| model | " + " | ".join(t.name for t in members) + " |"
+        header = "| model | " + " | ".join(
+            f"{t.name} ({label})" if mixed else t.name
+            for t, label in zip(members, labels, strict=True)) + " |"
         lines += [header, "|" + "---|" * (len(members) + 1)]
         models = list(dict.fromkeys(
             m for t in members for m in summary["tasks"].get(t.name, {}).get("models", {})))
@@ -88,7 +93,16 @@ def leaderboard_markdown(summary: dict, tasks: list) -> str:
                 lines.append(f"- `{t.name}`: {entry.get('coverage')}; {entry.get('source')}; "
                              f"{entry.get('n_input_errors', 0)} rows failed to encode "
                              f"(see `{t.name}/input_errors.csv`)")
+            for model, reason in entry.get("skipped_models", {}).items():
+                lines.append(f"- `{t.name}` {model}: skipped — {reason}")
+            for model, res in entry.get("models", {}).items():
+                if res.get("attention"):  # benchmarks/reports/attention_report.py
+                    md = res["attention"].removesuffix(".json") + ".md"
+                    lines.append(f"- `{t.name}` {model}: [CLS] attention analysis [`{md}`]({md})")
         lines.append("")
+        extra = getattr(members[0], "leaderboard_lines", None)  # a family's own tables
+        if extra is not None:
+            lines += extra(summary, members)
     lines += ["Paper rows: Xu, Zhu, Viswanathan, CLOUD (arXiv 2506.17345), restated in "
               "`benchmarks/reference/paper_results.json`; baselines there are the paper's, "
               "taken by it from the MatBench / Matbench Discovery leaderboards.", ""]

@@ -6,9 +6,9 @@ from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
 
 
 def all_tasks() -> list[TaskAdapter]:
-    from benchmarks.tasks import matbench, phonon
+    from benchmarks.tasks import discovery, matbench, phonon, unconvbench
 
-    return [*matbench.ADAPTERS, *phonon.ADAPTERS]
+    return [*matbench.ADAPTERS, *phonon.ADAPTERS, *discovery.ADAPTERS, *unconvbench.ADAPTERS]
 
 
 def families() -> dict[str, list[str]]:

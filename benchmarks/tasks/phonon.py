@@ -5,10 +5,14 @@ cross-validation (``KFold(5, shuffle=True, random_state=PHONON_SEED)`` over the 
 mp-id order); fold 5: the original train/test split of the dataset. Inputs: the paper's
 SCOPE strings for all 1512 materials (``scope_mode: paper_strings``, the default), or the
 project's encoding of the 1289 available structures (``scope_mode: paper`` or ``canonical``). ``n_atoms`` (atoms per primitive cell, the N
-of the Debye model) comes from the paper's file.
+of the Debye model) comes from the paper's file. Family outputs: the paper's Fig. 4 error
+analysis, Cv(T)/U(T) curves and Debye temperatures against AFLOW
+(``benchmarks.reports.phonon_outputs``).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
@@ -27,6 +31,8 @@ class PhononTask(TaskAdapter):
     kind = "debye"
     primary_metric = "mae_over_mad"
     paper_table = "1"
+    _data_dir = None  # where load() read the data; the family outputs read from there too
+    _progress = True
 
     def __init__(self, name: str, target: str, unit: str, paper_column: str):
         self.name, self.debye_target, self.target, self.unit = name, name, target, unit
@@ -39,6 +45,7 @@ class PhononTask(TaskAdapter):
         return {"mae_over_mad": mae_over_mad(y_true, y_pred), **regression_metrics(y_true, y_pred)}
 
     def load(self, data_dir=None, mode: str = "paper", progress: bool = True) -> TaskData:
+        self._data_dir, self._progress = data_dir, progress
         df = read_phonon(self.name, data_dir=data_dir).sort_values("mp_id").reset_index(drop=True)
         checksums = {p.name: sha256sum(p) for p in (
             resolve(f"phonon_{self.name}", data_dir=data_dir, download=False),
@@ -64,6 +71,14 @@ class PhononTask(TaskAdapter):
                         extras={"n_atoms": df["n_atoms"].to_numpy(float)}, errors=errors,
                         checksums=checksums, n_available=N_MATERIALS,
                         meta={"split": df["split"].to_numpy()})
+
+    def write_family_outputs(self, out_dir: Path, results: dict) -> list[Path]:
+        """Fig. 4 error analysis, temperature curves and Θ against AFLOW, in
+        ``<out>/<task>/analysis/`` (see ``benchmarks.reports.phonon_outputs``)."""
+        from benchmarks.reports.phonon_outputs import write_phonon_outputs
+
+        return write_phonon_outputs(out_dir, results, self._data_dir, self._progress,
+                                    adapters={t.name: t for t in ADAPTERS})
 
 
 ADAPTERS = [

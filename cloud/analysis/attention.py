@@ -21,6 +21,9 @@ Choices made here (see :func:`topk_statistics` for the statistics):
   mean and sum give the same ranking, and the mean keeps each row a distribution (sums to 1).
 * **Ties** in the ranking go to the earlier position (stable sort); ``k`` larger than the
   number of eligible tokens is capped at that number.
+* **Ablated inputs** (``cloud.scope.ablations``) have fewer parts: ``parts`` names the parts a
+  string has, in order (e.g. ``("space_group", "composition")`` without Wyckoff symbols);
+  reports cover the sections present.
 """
 
 from __future__ import annotations
@@ -37,18 +40,19 @@ import pandas as pd
 import torch
 from scipy import stats
 
-SECTIONS = ("space_group", "wyckoff", "composition")
+from cloud.scope.ablations import PARTS as SECTIONS  # the SCOPE parts, in order
+
 SPECIAL_WORDS = frozenset({"[CLS]", "[SEP]", "[PAD]"})
 EXCLUDED = frozenset({"special", "separator"})
 DEFAULT_KS = (1, 2, 3, 4, 5)
-_PART_NAMES = SECTIONS
 
 
-def token_sections(text: str) -> list[str]:
+def token_sections(text: str, parts: Sequence[str] = SECTIONS) -> list[str]:
     """Label every whitespace-separated word of a SCOPE string with its section.
 
     ``text`` may contain ``[CLS]``/``[SEP]``/``[PAD]`` words (e.g. a decoded encoder input);
-    they are labelled ``special``. Raises ``ValueError`` for more than two ``|``.
+    they are labelled ``special``. ``parts``: the sections of the string in order (fewer for
+    an ablated input). Raises ``ValueError`` for more ``|`` than ``len(parts) - 1``.
     """
     labels: list[str] = []
     part = 0
@@ -58,22 +62,24 @@ def token_sections(text: str) -> list[str]:
         elif word == "|":
             labels.append("separator")
             part += 1
-            if part >= len(_PART_NAMES):
-                raise ValueError(f"a SCOPE string has at most two '|' separators: {text!r}")
+            if part >= len(parts):
+                raise ValueError(f"a string of parts {tuple(parts)} has at most "
+                                 f"{len(parts) - 1} '|' separators: {text!r}")
         else:
-            labels.append(_PART_NAMES[part])
+            labels.append(parts[part])
     return labels
 
 
 def encoded_sections(
-    tokenizer, texts: Sequence[str], max_length: int | None = None
+    tokenizer, texts: Sequence[str], max_length: int | None = None,
+    parts: Sequence[str] = SECTIONS,
 ) -> list[list[str]]:
     """Section labels aligned with the encoder input of each text (``[CLS]`` ... ``[SEP]``,
     unpadded, truncated to ``max_length`` like :func:`cls_attention`)."""
     enc = tokenizer(list(texts), truncation=max_length is not None, max_length=max_length)
     out = []
     for i, text in enumerate(texts):
-        words = token_sections(text)
+        words = token_sections(text, parts)
         out.append(["special" if w is None else words[w] for w in enc.word_ids(i)])
     return out
 
@@ -99,7 +105,8 @@ def _eager_eval(model) -> Iterator[None]:
         model.train(was_training)
 
 
-def _max_length(model, tokenizer) -> int:
+def input_max_length(model, tokenizer) -> int:
+    """Tokens per encoder input: the smaller of the model's positions and the tokenizer's."""
     limit = getattr(model.config, "max_position_embeddings", None) or tokenizer.model_max_length
     return int(min(limit, tokenizer.model_max_length))
 
@@ -108,7 +115,7 @@ def _max_length(model, tokenizer) -> int:
 def layer_attentions(model, tokenizer, texts: Sequence[str], batch_size: int = 64):
     """Yield, per text, the ``[CLS]`` attention rows of every layer and head as an array
     ``[layers, heads, tokens]`` (unpadded tokens, float64)."""
-    max_length = _max_length(model, tokenizer)
+    max_length = input_max_length(model, tokenizer)
     device = next(model.parameters()).device
     with _eager_eval(model):
         for start in range(0, len(texts), batch_size):
@@ -262,8 +269,10 @@ def report_from_attention(
     ks: Sequence[int] = DEFAULT_KS,
     layer: int = 0,
 ) -> dict:
-    """The JSON-ready report (see :func:`attention_report`) from precomputed attention."""
-    tables = {s: topk_statistics(attn, sections, s, ks) for s in SECTIONS}
+    """The JSON-ready report (see :func:`attention_report`) from precomputed attention;
+    sections no sequence has (e.g. Wyckoff in an ablated input) are left out."""
+    present = {lab for labels in sections for lab in labels}
+    tables = {s: topk_statistics(attn, sections, s, ks) for s in SECTIONS if s in present}
     return _json_safe(
         {
             "layer": layer,
@@ -290,12 +299,13 @@ def attention_report(
     layer: int = 0,
     ks: Sequence[int] = DEFAULT_KS,
     batch_size: int = 64,
+    parts: Sequence[str] = SECTIONS,
 ) -> dict:
     """Top-k statistics of all three sections for ``texts`` (JSON-serialisable dict):
     ``{"layer", "head_aggregation", "n_sequences", "ks", "sections": {name: {"base_rate",
     "table": [row per k]}}}``; non-finite numbers (e.g. ``t = inf``) are ``None``."""
     attn = cls_attention(model, tokenizer, texts, layer=layer, batch_size=batch_size)
-    sections = encoded_sections(tokenizer, texts, _max_length(model, tokenizer))
+    sections = encoded_sections(tokenizer, texts, input_max_length(model, tokenizer), parts)
     return report_from_attention(attn, sections, ks, layer)
 
 

@@ -27,10 +27,10 @@ COLORS = {
 }
 
 
-def _single(model, tokenizer, text: str) -> tuple[np.ndarray, list[str], list[str]]:
+def _single(model, tokenizer, text: str, parts=SECTIONS) -> tuple[np.ndarray, list, list]:
     """[CLS] rows ``[layers, heads, tokens]``, section labels and token strings of one text."""
     rows = next(iter(layer_attentions(model, tokenizer, [text], batch_size=1)))
-    labels = encoded_sections(tokenizer, [text], rows.shape[-1])[0]
+    labels = encoded_sections(tokenizer, [text], rows.shape[-1], parts)[0]
     tokens = tokenizer.convert_ids_to_tokens(tokenizer(text)["input_ids"])[: rows.shape[-1]]
     return rows, labels, tokens
 
@@ -42,14 +42,31 @@ def head_layer_map(model, tokenizer, text: str, section: str = "space_group") ->
     return rows[:, :, mask].sum(axis=-1)
 
 
+def head_layer_data(
+    model, tokenizer, text: str, layer: int = 0, section: str = "space_group", parts=SECTIONS
+) -> dict:
+    """What :func:`draw_head_layer_map` draws, as JSON-ready lists: ``grid`` (layers x heads,
+    [CLS] -> ``section`` summed over its tokens), ``per_token`` (head-mean [CLS] attention
+    in ``layer``), ``tokens``, ``labels``; so a fold can store it and a report draw it later."""
+    rows, labels, tokens = _single(model, tokenizer, text, parts)
+    mask = np.array([lab == section for lab in labels], dtype=bool)
+    return {"text": text, "layer": layer, "section": section, "tokens": tokens,
+            "labels": labels, "grid": rows[:, :, mask].sum(axis=-1).tolist(),
+            "per_token": rows[layer].mean(axis=0).tolist()}
+
+
 def plot_head_layer_map(
     model, tokenizer, text: str, path: str | Path, layer: int = 0, section: str = "space_group"
 ) -> np.ndarray:
     """Save the layers x heads map of [CLS] -> ``section`` attention for one SCOPE string
     (left) and the head-mean [CLS] attention per token in ``layer`` (right); returns the map."""
-    rows, labels, tokens = _single(model, tokenizer, text)
-    mask = np.array([lab == section for lab in labels], dtype=bool)
-    grid = rows[:, :, mask].sum(axis=-1)
+    return draw_head_layer_map(head_layer_data(model, tokenizer, text, layer, section), path)
+
+
+def draw_head_layer_map(data: dict, path: str | Path, title: str | None = None) -> np.ndarray:
+    """Draw :func:`head_layer_data`'s output (``title`` above both panels); returns the map."""
+    grid, tokens, labels = np.asarray(data["grid"], float), data["tokens"], data["labels"]
+    section, layer = data["section"], data["layer"]
     n_layers, n_heads = grid.shape
 
     fig, (ax0, ax1) = plt.subplots(
@@ -68,20 +85,23 @@ def plot_head_layer_map(
     if grid.size <= 144:  # up to the paper's 12 x 12: write the values into the cells
         for (i, j), v in np.ndenumerate(grid):
             ax0.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6, color="w")
-    per_token = rows[layer].mean(axis=0)
+    per_token = np.asarray(data["per_token"], float)
     ax1.bar(range(len(tokens)), per_token, color=[COLORS[lab] for lab in labels])
     ax1.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=7)
     ax1.set_ylabel(f"[CLS] attention, layer {layer} (head mean)")
     ax1.set_title("red: space group, blue: Wyckoff, green: composition", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return grid
 
 
-def plot_topk(report: dict, path: str | Path) -> Path:
+def plot_topk(report: dict, path: str | Path, title: str | None = None) -> Path:
     """Save p1 (left) and p2 (right) vs k per section with 95 % CIs; dashed: base rates,
-    dotted crosses: p1 expected under uniform attention (``p1_chance``)."""
+    dotted crosses: p1 expected under uniform attention (``p1_chance``); ``title`` is
+    prefixed to the figure's title."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
     for ax, stat in zip(axes, ("p1", "p2"), strict=True):
         for section in SECTIONS:
@@ -120,7 +140,7 @@ def plot_topk(report: dict, path: str | Path) -> Path:
     axes[0].set_ylabel("probability / share")
     axes[1].legend(fontsize=8, title="dashed: base rate; x: p1 by chance", title_fontsize=7)
     fig.suptitle(
-        f"[CLS] attention, layer {report.get('layer', 0)}, "
+        (f"{title}: " if title else "") + f"[CLS] attention, layer {report.get('layer', 0)}, "
         f"{report.get('n_sequences', '?')} sequences",
         fontsize=10,
     )

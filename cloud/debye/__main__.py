@@ -2,7 +2,8 @@
 --mp-id ID) [--t-min 1 --t-max 2000 --points 200] [--plot out.png] [--csv out.csv]``
 
 Prints Θ and Cv(T), U(T) of a structure from a trained CLOUD-DEBYE checkpoint (a directory
-saved by ``save_pretrained``, with its tokenizer), with the physics checks.
+saved by ``save_pretrained``, with its tokenizer), with the physics checks on the requested
+range and on ``LIMIT_GRID`` (where the Dulong-Petit and T³ limits are always tested).
 """
 
 from __future__ import annotations
@@ -60,19 +61,22 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--csv", type=Path)
     args = p.parse_args(argv)
 
-    from cloud.debye.curves import check_curves, plot_curves, predict_curves
+    from cloud.debye.curves import LIMIT_GRID, check_curves, plot_curves, predict_curves
     from cloud.model import CloudForDebye
     from cloud.train.finetune import load_tokenizer
 
     scopes, n_atoms, labels = _inputs(args)
     model = CloudForDebye.from_pretrained(args.model)
     temps = np.linspace(args.t_min, args.t_max, args.points)
-    curves = predict_curves(model, load_tokenizer(args.model), scopes, n_atoms, temps, labels)
-    for c in curves:
+    tokenizer = load_tokenizer(args.model)
+    curves = predict_curves(model, tokenizer, scopes, n_atoms, temps, labels)
+    limits = predict_curves(model, tokenizer, scopes, n_atoms, LIMIT_GRID, labels)
+    for c, lim in zip(curves, limits, strict=True):
         i300 = int(np.argmin(np.abs(temps - 300)))
         print(f"{c.label}: Θ = {c.theta:.1f} K, N = {c.n_atoms}; at {temps[i300]:.0f} K "
               f"Cv = {c.cv[i300]:.2f} J/(mol-cell K), U = {c.u[i300]:.1f} J/mol-cell; "
-              f"checks {check_curves(c)}")
+              f"checks {check_curves(c)}; limits ({LIMIT_GRID[0]:g}-{LIMIT_GRID[-1]:g} K) "
+              f"{check_curves(lim)}")
     if args.plot:
         plot_curves(curves, args.plot)
     if args.csv:

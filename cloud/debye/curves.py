@@ -14,6 +14,9 @@ import numpy as np
 from cloud.debye.physics import R_GAS
 
 T3_COEFFICIENT = 12 * np.pi**4 / 5  # Cv -> (12 pi^4 / 5) N R (T / Θ)^3 as T -> 0
+#: Temperatures (K) on which all three checks of ``check_curves`` apply for any Θ between
+#: 5 K and 10^4 K: points below Θ/50 (T³ law) and above 10 Θ (Dulong–Petit) lie on it.
+LIMIT_GRID = np.geomspace(0.1, 1e5, 241)
 
 
 @dataclass
@@ -42,6 +45,24 @@ def predict_curves(model, tokenizer, scopes: list[str], n_atoms: list[int],
     return [Curves(labels[i], int(n_atoms[i]), float(theta[i]), np.asarray(temperatures),
                    cv[i].numpy().astype(float), u[i].numpy().astype(float))
             for i in range(len(scopes))]
+
+
+def predict_theta(model, tokenizer, scopes: list[str], batch_size: int = 256,
+                  progress: bool = False) -> np.ndarray:
+    """Θ (K) of each SCOPE string, in batches (no temperatures, no atom counts needed)."""
+    import torch
+    from tqdm.auto import tqdm
+
+    model.eval()
+    out = []
+    starts = range(0, len(scopes), batch_size)
+    for start in tqdm(starts, desc="Θ", unit="batch", disable=not progress):
+        enc = tokenizer(list(scopes[start:start + batch_size]), padding=True, truncation=True,
+                        return_tensors="pt")
+        with torch.no_grad():
+            theta, _, _ = model.compute_theta(enc["input_ids"], enc["attention_mask"])
+        out.append(theta.float().numpy().astype(float))
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 def check_curves(c: Curves, rtol: float = 1e-2) -> dict[str, bool]:
@@ -76,7 +97,8 @@ def plot_curves(curves: list[Curves], path, quantity: str = "cv") -> None:
     ax.set_ylabel("Cv (J/(mol-cell K))" if quantity == "cv" else "U (kJ/mol-cell)")
     if quantity == "cv":
         ax.set_title("CLOUD-DEBYE; dotted: Dulong–Petit 3NR", fontsize=9)
-    ax.legend(fontsize=7)
+    # Cv plateaus at 3NR (the lower right stays free), U rises with T (the upper left does)
+    ax.legend(fontsize=7, loc="lower right" if quantity == "cv" else "upper left")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -1,0 +1,301 @@
+"""Family outputs of the Matbench Discovery tasks, under ``<out>/discovery/<task>/``:
+
+- ``<model>-preds.csv``: ``material_id,e_form_per_atom`` (Matbench Discovery's prediction
+  file layout); a stand-in's file starts with a ``# STAND-IN ...`` comment line;
+- ``<model>.yml``: the model YAML in Matbench Discovery's model schema
+  (``tests/model-schema.yml`` upstream) with ``metrics.discovery.{full_test_set,
+  unique_prototypes, most_stable_10k}``; stand-ins say so in ``model_name``, ``model_key``,
+  a leading comment and ``notes.stand_in``; fields only a submitter can fill (first
+  author's e-mail, ``repo``, ``pr_url``, ``model_params``) are listed in
+  ``notes.missing_for_submission`` instead of being invented;
+- ``<model>-roc.png``: ROC curve of the stability classification (full test set and unique
+  prototypes), ``<model>-thresholds.csv``: the prediction-threshold table (Table S5 form);
+- ``data.json``: the task's data source, counts (duplicates merged, leaked ids removed,
+  encoding failures) and stand-in label.
+
+``leaderboard_lines`` adds the discovery tables of ``leaderboard.md``: this run's stability
+metrics next to the paper's WBM rows (Tables S4, S5 and the ROC-AUC quoted in its text),
+each row naming its data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from benchmarks.metrics import roc_curve_points
+from benchmarks.reports.matbench_results import CLOUD_BIBTEX
+from benchmarks.tasks.discovery_scores import (
+    SUBSETS,
+    predicted_hull,
+    subset_metrics,
+    threshold_key,
+)
+
+PRED_COL = "e_form_per_atom"
+ARXIV = "2506.17345"
+# DiscoveryMetricsSet of the model schema: these keys, all numbers
+YAML_METRICS = ("F1", "DAF", "Precision", "Recall", "Accuracy", "TPR", "FPR", "TNR", "FNR",
+                "TP", "FP", "TN", "FN", "MAE", "RMSE", "R2", "missing_preds")
+MODEL_TYPES = {"cloud": "Transformer", "composition_rf": "RF"}  # schema enum ModelType
+BOARD_COLS = ("F1", "DAF", "Precision", "Recall", "Accuracy", "TPR", "TNR", "MAE", "RMSE", "R2")
+S5_COLS = ("F1", "DAF", "Precision", "Accuracy", "TPR", "TNR")
+
+
+# ---------------------------------------------------------------- files per model
+def write_predictions(path: Path, predictions: dict[str, float], stand_in: str | None) -> Path:
+    df = pd.DataFrame({"material_id": list(predictions), PRED_COL: list(predictions.values())})
+    with open(path, "w", newline="") as fh:
+        if stand_in:
+            fh.write(f"# {stand_in}\n")
+        df.to_csv(fh, index=False)
+    return path
+
+
+def roc_plot(path: Path, each_true, each_pred, uniq, title: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.4, 4.2), dpi=120)
+    for mask, label in ((np.ones(len(each_true), bool), "full test set"),
+                        (np.asarray(uniq, bool), "unique prototypes")):
+        try:
+            fpr, tpr, _ = roc_curve_points(each_true[mask], each_pred[mask])
+        except ValueError:  # one class only (e.g. a tiny smoke fold)
+            continue
+        auc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0))
+        ax.plot(fpr, tpr, lw=1.2, label=f"{label} (AUC {auc:.3f}, n={int(mask.sum())})")
+    ax.plot([0, 1], [0, 1], "k--", lw=0.8)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title(title, fontsize=8)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def threshold_table(metrics: dict[str, float], thresholds) -> pd.DataFrame:
+    rows = {float(t): subset_metrics(metrics, f"full@{threshold_key(t)}") for t in thresholds}
+    df = pd.DataFrame.from_dict(rows, orient="index")
+    df.index.name = "threshold"
+    return df
+
+
+def _authors() -> list[dict]:
+    """The CLOUD paper's authors, from the BibTeX entry the MatBench files use."""
+    names = re.search(r"author = \{(.+?)\},", CLOUD_BIBTEX).group(1).split(" and ")
+    return [{"name": " ".join(reversed([p.strip() for p in n.split(",")]))} for n in names]
+
+
+def _requirements() -> dict[str, str]:
+    out = {}
+    for dist in ("cloud-bench", "torch", "transformers", "pymatgen", "numpy", "pandas"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def model_yaml(task, model: str, record: dict, extra_notes: dict) -> dict:
+    """One model's YAML in Matbench Discovery's model schema (see the module docstring)."""
+    spec = record.get("config", {})
+    kind = spec.get("type", model)
+    stand = task.stand_in
+    today = dt.date.today().isoformat()
+    train = spec.get("train", {}) or {}
+    doc: dict = {
+        "model_name": f"{model} (CLOUD benchmark suite run)" + (" [STAND-IN]" if stand else ""),
+        "model_key": re.sub(r"[^a-zA-Z0-9.+-]", "-",
+                            f"{model}-{task.name}" + ("-stand-in" if stand else "")),
+        "model_version": f"cloud-bench {_requirements().get('cloud-bench', 'unknown')}",
+        "date_added": today,
+        "date_published": today,  # these predictions are not published elsewhere
+        "authors": _authors() if kind.startswith("cloud") else [
+            {"name": "CLOUD benchmark suite"}],
+        "trained_by": [{"name": "CLOUD benchmark suite (benchmarks/run.py)"}],
+        "doi": f"https://doi.org/10.48550/arXiv.{ARXIV}",
+        "paper": f"https://arxiv.org/abs/{ARXIV}",
+        "checkpoint_url": "missing",
+        "license": {"code": "MIT", "checkpoint": "unreleased"},
+        "requirements": _requirements(),
+        "openness": "OSOD",
+        "trained_for_benchmark": True,
+        "train_task": "RP2RE",  # SCOPE of relaxed structures -> relaxed formation energy
+        "test_task": "IP2E",
+        "targets": "E",
+        "n_estimators": 1,
+        "training_cost": "missing",
+        "training_set": [] if stand else ["MP 2022"],
+        "hyperparams": {k: train[v] for k, v in (("learning_rate", "lr"), (
+            "batch_size", "batch_size"), ("epochs", "epochs")) if v in train},
+    }
+    if kind in MODEL_TYPES:
+        doc["model_type"] = MODEL_TYPES[kind]
+    metrics = record["metrics"]
+    missing = ["authors[0].email", "repo", "pr_url", "model_params"]
+    if kind not in MODEL_TYPES:
+        missing.append(f"model_type (no schema value fits '{kind}')")
+    doc["notes"] = {
+        "Description": f"model '{model}' ({kind}) of benchmarks/run.py, fine-tuned on SCOPE "
+                       "strings; predictions are formation energies per atom.",
+        "Training": f"{record.get('n_train')} training rows"
+                    + (f" ({record['n_fit_rows']} fit, {record['n_val_rows']} validation)"
+                       if "n_fit_rows" in record else ""),
+        **({"stand_in": stand} if stand else {}),
+        "roc_auc": {"full_test_set": metrics.get("roc_auc"),
+                    "unique_prototypes": metrics.get("uniq_proto/roc_auc")},
+        "subset_sizes": {SUBSETS[p]: metrics.get(f"{p}/n") for p in SUBSETS},
+        "prevalence": {SUBSETS[p]: metrics.get(f"{p}/prevalence") for p in SUBSETS},
+        "not_rounded": "metrics computed without Matbench Discovery's 3-decimal rounding of "
+                       "energies; rounded to 3 decimals here",
+        "dates": "date_added and date_published are the date of this run (the predictions "
+                 "are not published elsewhere)",
+        "missing_for_submission": missing,
+        **extra_notes,
+    }
+    discovery: dict = {"pred_col": PRED_COL}
+    for prefix, subset in SUBSETS.items():
+        vals = subset_metrics(metrics, prefix)
+        discovery[subset] = {k: (int(vals[k]) if k == "missing_preds" else
+                                 round(float(vals[k]), 3)) for k in YAML_METRICS}
+    doc["metrics"] = {"discovery": discovery, "phonons": "not applicable",
+                      "geo_opt": "not applicable", "diatomics": "not applicable",
+                      "md": "not applicable"}
+    return doc
+
+
+def _finite(obj):
+    """NaN -> None, so the YAML holds plain numbers or nulls."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+def write_model_yaml(path: Path, doc: dict, stand_in: str | None) -> Path:
+    text = yaml.safe_dump(_finite(doc), sort_keys=False, allow_unicode=True, width=100)
+    path.write_text((f"# {stand_in}\n" if stand_in else "") + text)
+    return path
+
+
+def write_outputs(out_dir: Path, results: dict, adapters: dict) -> list[Path]:
+    """Every discovery output for the tasks and models in ``results`` (the runner's
+    family results); see the module docstring."""
+    written: list[Path] = []
+    wbm10k = results.get("discovery_wbm10k", {}).get("models", {})
+    for name, res in results.items():
+        task = adapters[name]
+        data = task.loaded
+        folder = out_dir / "discovery" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        if data is not None:
+            info = {"task": name, "source": data.source, "stand_in": task.stand_in,
+                    "data_label": task.data_label, "coverage": data.coverage,
+                    "prototype_key": data.meta.get("prototype_key"),
+                    "counts": data.meta.get("counts", {}), "checksums": data.checksums}
+            path = folder / "data.json"
+            path.write_text(json.dumps(info, indent=1))
+            written.append(path)
+        for model, folds in res["models"].items():
+            preds = {i: p for rec in folds.values() for i, p in rec["predictions"].items()}
+            written.append(write_predictions(folder / f"{model}-preds.csv", preds,
+                                             task.stand_in))
+            if not task.stability or data is None:
+                continue
+            record = folds[min(folds)]  # the family has one fold
+            ids = list(record["predictions"])
+            idx = data.rows(ids)
+            each_true = data.meta["e_above_hull"][idx]
+            each_pred = predicted_hull(each_true, data.targets[idx],
+                                       np.array([record["predictions"][i] for i in ids]))
+            title = f"{name} - {model}\n{task.stand_in or task.data_label}"
+            written.append(roc_plot(folder / f"{model}-roc.png", each_true, each_pred,
+                                    data.meta["unique_prototype"][idx], title[:160]))
+            path = folder / f"{model}-thresholds.csv"
+            threshold_table(record["metrics"], task.thresholds).to_csv(path)
+            written.append(path)
+            notes = {"data": task.data_label, "source": data.source,
+                     "counts": data.meta.get("counts", {}),
+                     "predictions_file": f"{model}-preds.csv"}
+            if model in wbm10k:
+                rec10k = wbm10k[model][min(wbm10k[model])]
+                notes["wbm10k_stand_in"] = {
+                    "data": adapters["discovery_wbm10k"].stand_in,
+                    **{k: rec10k["metrics"][k] for k in ("mae", "rmse", "r2")}}
+            written.append(write_model_yaml(folder / f"{model}.yml",
+                                            model_yaml(task, model, record, notes),
+                                            task.stand_in))
+    return written
+
+
+# ---------------------------------------------------------------- leaderboard.md
+def _cell(summary_stats: dict, key: str) -> str:
+    from benchmarks.reports.summary import _fmt
+
+    stats = summary_stats.get(key)
+    return _fmt(stats["mean"]) if stats else "—"
+
+
+def paper_roc_auc() -> float | None:
+    """CLOUD's WBM ROC-AUC, quoted in the paper's text (restated in Table S4's note)."""
+    from benchmarks.reference import paper_table
+
+    hit = re.search(r"ROC-AUC[^0-9]*([0-9]*\.[0-9]+)", paper_table("S4").attrs.get("note", ""))
+    return float(hit.group(1)) if hit else None
+
+
+def leaderboard_lines(summary: dict, members: list) -> list[str]:
+    """Stability tables: this run's models on each stability task (full test set and
+    unique prototypes; thresholds) next to the paper's CLOUD rows on WBM."""
+    from benchmarks.reference import paper_table
+    from benchmarks.reports.summary import _fmt
+
+    head = "| row | data | " + " | ".join(BOARD_COLS) + " | ROC-AUC |"
+    lines = ["### Stability classification (labels and predictions at 0 eV/atom)", "",
+             head, "|" + "---|" * (len(BOARD_COLS) + 3)]
+    sweep = ["### Prediction thresholds (labels at 0; the paper's Table S5)", "",
+             "| row | data | threshold | " + " | ".join(S5_COLS) + " |",
+             "|" + "---|" * (len(S5_COLS) + 3)]
+    for t in (m for m in members if m.stability):
+        entry = summary["tasks"].get(t.name, {})
+        for model, res in entry.get("models", {}).items():
+            s = res["summary"]
+            who = f"**{model}** (this run; {res.get('description', '')})"
+            for prefix, label, auc in (("full", "full test set", "roc_auc"),
+                                       ("uniq_proto", "unique prototypes",
+                                        "uniq_proto/roc_auc")):
+                cells = [_cell(s, f"{prefix}/{k}") for k in BOARD_COLS] + [_cell(s, auc)]
+                lines.append(f"| {who} | {t.data_label}; {label}; {res.get('coverage', '')} | "
+                             + " | ".join(cells) + " |")
+            for thr in t.thresholds:
+                cells = [_cell(s, f"full@{threshold_key(thr)}/{k}") for k in S5_COLS]
+                sweep.append(f"| {who} | {t.data_label}; full test set | {threshold_key(thr)} | "
+                             + " | ".join(cells) + " |")
+    s4, s5 = paper_table("S4"), paper_table("S5")
+    wbm = "WBM test set (Matbench Discovery, 256,963 rows; subset not stated by the paper)"
+    if "CLOUD" in s4.index:
+        cells = [_fmt(s4.loc["CLOUD", k]) if k in s4.columns else "—" for k in BOARD_COLS]
+        auc = paper_roc_auc()
+        lines.append(f"| CLOUD (paper, Table S4) | {wbm} | " + " | ".join(cells)
+                     + f" | {_fmt(auc) if auc is not None else '—'} |")
+    for thr, row in s5.iterrows():
+        sweep.append(f"| CLOUD (paper, Table S5) | {wbm} | {threshold_key(thr)} | "
+                     + " | ".join(_fmt(row[k]) for k in S5_COLS) + " |")
+    return [*lines, "", *sweep, "",
+            "Stand-in rows ran on other data than the paper's WBM rows: compare them as "
+            "pipelines, not as numbers.", ""]
