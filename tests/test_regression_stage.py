@@ -1,0 +1,169 @@
+"""The CI regression stage: every task family in --smoke mode on real folds against the
+committed baseline (benchmarks/regression_baseline.json), plus unit tests of the comparison.
+
+The stage runs after the other tests (marker ``regression``, ordered by conftest). If it
+fails, the assertion message is the table of what moved; when the change is intended,
+``python benchmarks/regression.py update`` records the new baseline.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks.regression import BASELINE, REPO, compare, extract, format_table, main
+from benchmarks.tasks import select
+
+
+def _run(args, **kwargs):
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=REPO,
+                          **kwargs)
+
+
+@pytest.fixture(scope="module")
+def stage(tmp_path_factory, shared_data):
+    out = tmp_path_factory.mktemp("regression") / "run"
+    proc = _run(["benchmarks/regression.py", "check", "--out", str(out),
+                 "--data-dir", str(shared_data)], timeout=1800)
+    return proc, out
+
+
+@pytest.mark.regression
+def test_smoke_metrics_match_baseline(stage):
+    proc, out = stage
+    assert (out / "summary.json").exists(), proc.stderr[-3000:]
+    assert proc.returncode == 0, proc.stdout[-6000:] or proc.stderr[-3000:]
+    assert "regression stage passed" in proc.stdout
+
+
+@pytest.mark.regression
+def test_baseline_covers_every_task_and_states_tolerance():
+    baseline = json.loads(BASELINE.read_text())
+    assert set(baseline["tasks"]) == {t.name for t in select("all")}
+    assert baseline["tolerance"]["rtol"] > 0 and "rule" in baseline["tolerance"]
+    done = [t for t in baseline["tasks"].values() if t["status"] == "done"]
+    assert done and all(m for t in done for m in t["models"].values())
+
+
+@pytest.mark.regression
+def test_same_seed_same_metrics_in_a_fresh_process(stage, shared_data, tmp_path):
+    """Determinism: a second run in another process gives bit-identical smoke results."""
+    _, first = stage
+    summary = json.loads((first / "summary.json").read_text())
+    done = [n for n, e in summary["tasks"].items() if e["status"] == "done"]
+    tasks = [t for t in ("matbench_jdft2d", "cv") if t in done]
+    if not tasks:
+        pytest.skip("neither matbench_jdft2d nor cv ran in the regression stage")
+    second = tmp_path / "again"
+    models = ["cloud", "cloud_debye_scratch", "composition_rf"]  # every seeded kind of model
+    proc = _run(["benchmarks/run.py", "--task", ",".join(tasks), "--smoke", "--no-progress",
+                 "--models", ",".join(models), "--data-dir", str(shared_data),
+                 "--out", str(second)], timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    compared = 0
+    for task in tasks:
+        for model in (m for m in models if (second / task / m).is_dir()):
+            compared += 1
+            a = json.loads((first / task / model / "fold_0.json").read_text())
+            b = json.loads((second / task / model / "fold_0.json").read_text())
+            assert a["metrics"] == b["metrics"], (task, model)
+            assert a["predictions"] == b["predictions"], (task, model)
+    assert compared >= 2
+
+
+# --- the comparison itself, on doctored copies of the baseline (synthetic changes) ---------
+
+
+@pytest.fixture
+def baseline():
+    return json.loads(BASELINE.read_text())
+
+
+def _first_metric(tasks):
+    for name, t in tasks.items():
+        for model, folds in t.get("models", {}).items():
+            for fold, metrics in folds.items():
+                return name, model, fold, next(iter(metrics))
+    pytest.skip("the baseline has no metric")
+
+
+def test_identical_run_passes(baseline):
+    assert compare(baseline, copy.deepcopy(baseline["tasks"])) == []
+
+
+def test_moved_metric_fails_with_a_table(baseline):
+    """Synthetic: one metric of the baseline pushed just past the tolerance, another just
+    inside it."""
+    tasks = copy.deepcopy(baseline["tasks"])
+    task, model, fold, metric = _first_metric(tasks)
+    tol = baseline["tolerance"]
+    value = tasks[task]["models"][model][fold][metric]
+    step = tol["atol"] + tol["rtol"] * abs(value)
+    tasks[task]["models"][model][fold][metric] = value + 0.5 * step
+    assert compare(baseline, tasks) == []
+    tasks[task]["models"][model][fold][metric] = value + 1.5 * step
+    rows = compare(baseline, tasks)
+    assert [(r["task"], r["model"], r["fold"], r["what"]) for r in rows] == [
+        (task, model, fold, metric)]
+    table = format_table(rows, tol)
+    assert task in table and metric in table and "regression.py update" in table
+
+
+def test_status_change_is_a_regression(baseline):
+    """Synthetic: a done task reported skipped, a skipped one done, a task gone, one new."""
+    tasks = copy.deepcopy(baseline["tasks"])
+    done = [n for n, t in tasks.items() if t["status"] == "done"]
+    skipped = [n for n, t in tasks.items() if t["status"] == "skipped"]
+    assert done
+    tasks[done[0]] = {"status": "skipped"}
+    expected = {(done[0], "status")}
+    if skipped:
+        tasks[skipped[0]] = copy.deepcopy(baseline["tasks"][done[0]])
+        expected.add((skipped[0], "status"))
+    tasks["brand_new_task"] = {"status": "done", "models": {}}
+    expected.add(("brand_new_task", "task"))
+    if len(done) > 1:
+        del tasks[done[1]]
+        expected.add((done[1], "task"))
+    assert {(r["task"], r["what"]) for r in compare(baseline, tasks)} == expected
+
+
+def test_other_rows_models_or_data_are_regressions(baseline):
+    """Synthetic: a model dropped, a row lost to an input error, another input checksum."""
+    tasks = copy.deepcopy(baseline["tasks"])
+    name = next(n for n, t in tasks.items() if t["status"] == "done")
+    t = tasks[name]
+    model = next(iter(t["models"]))
+    del t["models"][model]
+    t["n_rows"] -= 1
+    t["n_input_errors"] += 1
+    f = next(iter(t["checksums"]))
+    t["checksums"][f] = "0" * 64
+    got = {(r["what"], r["model"]) for r in compare(baseline, tasks)}
+    assert got == {("model", model), ("n_rows", ""), ("n_input_errors", ""), (f"input {f}", "")}
+
+
+@pytest.mark.regression
+def test_check_and_update_from_a_summary(stage, tmp_path, capsys):
+    """``update`` from a run's summary.json, then ``check`` of the same summary passes and of
+    a doctored one fails with exit status 1."""
+    _, out = stage
+    summary = out / "summary.json"
+    if not summary.exists():
+        pytest.skip("the regression stage did not run")
+    path = tmp_path / "baseline.json"
+    assert main(["update", "--summary", str(summary), "--baseline", str(path)]) == 0
+    assert json.loads(path.read_text())["tasks"] == extract(json.loads(summary.read_text()))
+    assert main(["check", "--summary", str(summary), "--baseline", str(path)]) == 0
+    doc = json.loads(summary.read_text())
+    name = next(n for n, e in doc["tasks"].items() if e["status"] == "done")
+    doc["tasks"][name]["status"] = "skipped"
+    doctored = tmp_path / "summary.json"
+    doctored.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main(["check", "--summary", str(doctored), "--baseline", str(path)]) == 1
+    assert name in capsys.readouterr().out
