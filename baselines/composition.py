@@ -64,4 +64,7 @@ def composition_rf_predictions(train_texts, train_y, test_texts, n_estimators: i
 
     model = RandomForestRegressor(n_estimators=n_estimators, n_jobs=-1, random_state=seed)
     model.fit(composition_features(list(train_texts)), np.asarray(train_y))
+    # one thread for predict: sklearn sums the trees' outputs in thread-completion order, so
+    # parallel predictions differ in the last bit from run to run (fit stays parallel)
+    model.set_params(n_jobs=1)
     return model.predict(composition_features(list(test_texts)))
