@@ -112,3 +112,21 @@ class TaskAdapter(ABC):
     def write_family_outputs(self, out_dir: Path, results: dict) -> list[Path]:
         """Family-level files (e.g. matbench's results file); default none."""
         return []
+
+
+def resolve_or_offline(key: str, offline_key: str | None, data_dir) -> tuple[Path, bool]:
+    """The canonical file of ``key`` (local, cached or downloaded), else the local offline
+    stand-in ``offline_key`` (never downloaded); ``(path, is_offline)``. When neither can be
+    had, the canonical file's ``DataMissingError`` (its name and URL) is raised."""
+    from cloud.data import DataMissingError, resolve
+
+    try:
+        return resolve(key, data_dir=data_dir), False
+    except DataMissingError as missing:
+        if offline_key is None:
+            raise
+        try:
+            return resolve(offline_key, data_dir=data_dir, download=False), True
+        except DataMissingError:
+            raise missing from None
+

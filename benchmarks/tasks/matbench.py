@@ -12,16 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
+from benchmarks.tasks.base import Fold, TaskAdapter, TaskData, resolve_or_offline
 from benchmarks.tasks.scope_inputs import encode_structures
 from cloud.data import (
-    DataMissingError,
     load_registry,
     matbench_folds,
     read_matbench_json,
     read_matbench_targets,
     read_scope_csv,
-    resolve,
     sha256sum,
 )
 
@@ -50,22 +48,15 @@ class MatbenchTask(TaskAdapter):
                 for f in matbench_folds(self.name)]
 
     def load(self, data_dir=None, mode: str = "paper", progress: bool = True) -> TaskData:
-        try:
-            path = resolve(self.name, data_dir=data_dir)
+        key, kind = PARTIAL_SOURCES.get(self.short, (None, None))
+        path, offline = resolve_or_offline(self.name, key, data_dir)
+        if not offline:
             return self._from_structures(path, f"structures: {path.name} (encoded, {mode})",
                                          mode, progress)
-        except DataMissingError as missing:
-            if self.short not in PARTIAL_SOURCES:
-                raise
-            key, kind = PARTIAL_SOURCES[self.short]
-            try:
-                path = resolve(key, data_dir=data_dir, download=False)
-            except DataMissingError:
-                raise missing from None
-            if kind == "structures":
-                return self._from_structures(path, f"structures: {path.name} (offline subset, "
-                                             f"encoded, {mode})", mode, progress)
-            return self._from_scope_strings(path, data_dir)
+        if kind == "structures":
+            return self._from_structures(path, f"structures: {path.name} (offline subset, "
+                                         f"encoded, {mode})", mode, progress)
+        return self._from_scope_strings(path, data_dir)
 
     def _from_structures(self, path: Path, source: str, mode: str, progress: bool) -> TaskData:
         df = read_matbench_json(path, task=self.name)

@@ -33,19 +33,17 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
+from benchmarks.tasks.base import Fold, TaskAdapter, TaskData, resolve_or_offline
 from benchmarks.tasks.scope_inputs import encode_structures
 from cloud.data import (
     UNCONVBENCH_SEED,
     UNCONVBENCH_TASKS,
     UNCONVBENCH_UPSTREAM,
     ChecksumError,
-    DataMissingError,
     kfold_ids,
     load_registry,
     read_records_json,
     read_unconvbench_json,
-    resolve,
     sha256sum,
     unconvbench_folds,
 )
@@ -83,16 +81,9 @@ class UnconvBenchTask(TaskAdapter):
         return self.short
 
     def load(self, data_dir=None, mode: str = "paper", progress: bool = True) -> TaskData:
-        try:
-            path = resolve(self.key, data_dir=data_dir)
-        except DataMissingError as missing:
-            if self.short not in OFFLINE_STANDINS:
-                raise
-            key, what = OFFLINE_STANDINS[self.short]
-            try:
-                path = resolve(key, data_dir=data_dir, download=False)
-            except DataMissingError:
-                raise missing from None
+        key, what = OFFLINE_STANDINS.get(self.short, (None, None))
+        path, offline = resolve_or_offline(self.key, key, data_dir)
+        if offline:
             return self._from_standin(path, key, what, mode, progress)
         return self._from_task_file(path, mode, progress)
 
