@@ -27,8 +27,9 @@ from cloud.scope.ablations import (
     sg_number,
     transform_texts,
 )
-from cloud.scope.degraef import PAPER_GENERATOR_STRINGS, generator_table, space_group_number
+from cloud.scope.degraef import generator_table
 from cloud.scope.format import Scope
+from cloud.scope.space_group import PAPER_GENERATOR_STRINGS, space_group_number
 from cloud.scope.wyckoff import all_wyckoff_symbols
 from cloud.tokenizer import build_tokenizer
 from cloud.train.finetune import DEFAULT_PRETRAINED, load_tokenizer

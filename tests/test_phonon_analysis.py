@@ -26,7 +26,7 @@ from cloud.analysis.theta_validation import (
     read_aflow_debye,
     theta_statistics,
 )
-from cloud.scope.degraef import space_group_number
+from cloud.scope.space_group import space_group_number
 
 
 @pytest.fixture(scope="module")

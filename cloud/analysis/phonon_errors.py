@@ -7,7 +7,7 @@ model; (b) the mean absolute error in six equal-count bins of the primitive-cell
 Per-material features (:func:`material_features`):
 
 * space group: from the SCOPE string's generator part
-  (:func:`cloud.scope.degraef.space_group_number`);
+  (:func:`cloud.scope.space_group.space_group_number`);
   crystal system from the space-group number (:func:`crystal_system`, seven systems,
   trigonal 143-167 apart from hexagonal 168-194);
 * primitive-cell volume: the volume of the stored structure times ``n_atoms / n_sites``
@@ -39,8 +39,8 @@ def crystal_system(number: int) -> str:
 
 def scope_space_group(scope: str) -> int:
     """Space-group number of a SCOPE string (from its generator part)."""
-    from cloud.scope.degraef import space_group_number
     from cloud.scope.format import Scope
+    from cloud.scope.space_group import space_group_number
 
     return space_group_number(Scope.parse(scope).generator)
 

@@ -39,8 +39,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from cloud.scope.degraef import space_group_number
 from cloud.scope.format import SEPARATOR
+from cloud.scope.space_group import space_group_number
 
 PARTS = ("space_group", "wyckoff", "composition")  # the three parts, in SCOPE order
 UNKNOWN = "[UNK]"  # written in place of a part a transform could not compute
