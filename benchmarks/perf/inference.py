@@ -66,8 +66,12 @@ def main() -> None:
 
     import numpy as np
     import torch
+    from transformers.utils import logging as hf_logging
 
     from cloud.train.finetune import DEFAULT_PRETRAINED, build_model, load_tokenizer
+
+    hf_logging.set_verbosity_error()  # the new head's "newly initialized" notice
+    hf_logging.disable_progress_bar()
 
     cifs = load_cifs(args.data_dir, args.structures)
     tokenizer = load_tokenizer(DEFAULT_PRETRAINED)

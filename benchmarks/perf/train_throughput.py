@@ -107,14 +107,15 @@ def main() -> None:
     texts = load_texts(args.texts)
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else (
         f"CPU, {torch.get_num_threads()} threads")
-    print(f"model {args.preset}, batch {args.batch_size}, {args.steps} steps, {device}")
+    print(f"model {args.preset}, batch {args.batch_size}, {args.steps} steps, {device}, "
+          f"load {os.getloadavg()[0]:.1f}")
     hf_tokens, hf_time = run_hf_trainer(texts, tokenizer, args.preset, args.steps, args.batch_size)
     ours_tokens, ours_time = run_project_loop(texts, tokenizer, args.preset, args.steps,
                                               args.batch_size)
     hf_rate, ours_rate = hf_tokens / hf_time, ours_tokens / ours_time
     print(f"transformers.Trainer: {hf_tokens:8d} tokens in {hf_time:6.1f} s  {hf_rate:8.0f} tokens/s")
     print(f"project loop:         {ours_tokens:8d} tokens in {ours_time:6.1f} s  {ours_rate:8.0f} tokens/s")
-    print(f"ratio (project / Trainer): {ours_rate / hf_rate:.2f}")
+    print(f"ratio (project / Trainer): {ours_rate / hf_rate:.2f} (load now {os.getloadavg()[0]:.1f})")
 
 
 if __name__ == "__main__":
