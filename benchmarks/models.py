@@ -72,7 +72,7 @@ def scope_mode_problem(data: TaskData, mode: str) -> str | None:
     Canonical strings are encoded from structures; a task whose inputs are the paper's
     precomputed strings (e.g. matbench_dielectric offline) has none, so the runner skips a
     canonical model there rather than train it on paper strings under a canonical name."""
-    if mode == "canonical" and "encoded, canonical" not in data.source:
+    if mode == "canonical" and data.encoded_mode != "canonical":
         return f"scope_mode canonical needs structures, but the inputs are: {data.source}"
     return None
 

@@ -150,6 +150,14 @@ def test_descriptions_and_canonical_needs_structures(shared_data):
     strings = MatbenchTask("dielectric").load(shared_data, "canonical", progress=False)
     assert "precomputed" in scope_mode_problem(strings, "canonical")
     assert scope_mode_problem(strings, "paper") is None
+    # tasks encoded from structures in canonical mode feed a canonical model, whatever their
+    # source text says (the discovery stand-ins word it "encoded (canonical)")
+    from benchmarks.tasks.discovery import MptsTask
+
+    task = MptsTask()
+    task.use_smoke_sample(20, 10)
+    assert scope_mode_problem(task.load(shared_data, "canonical", progress=False),
+                              "canonical") is None
 
 
 # ------------------------------------------------------------------------------- runner

@@ -37,6 +37,7 @@ class TaskData:
     checksums: dict[str, str] = field(default_factory=dict)
     n_available: int | None = None  # rows the data held before encoding failures
     meta: dict = field(default_factory=dict)  # e.g. crystal system, volume for analyses
+    encoded_mode: str | None = None  # SCOPE mode the texts were encoded in; None: precomputed
 
     def __post_init__(self):
         if self.n_available is None:

@@ -114,7 +114,7 @@ class DiscoveryTask(TaskAdapter):
         data = TaskData(tr_ids + te_ids, tr_texts + te_texts, np.r_[tr_y, te_y],
                         [Fold(tr_ids, te_ids)], n_total, source,
                         errors=tables.errors + tr_err + te_err, checksums=tables.checksums,
-                        meta=meta)
+                        meta=meta, encoded_mode=mode)
         self.loaded = data
         return data
 

@@ -63,7 +63,7 @@ class MatbenchTask(TaskAdapter):
         target = df[self.target] if self.target in df.columns else df.iloc[:, -1]
         ids, texts, y, _, errors = encode_structures(list(df.index), list(df["structure"]),
                                                      target.to_numpy(), mode, progress)
-        return TaskData(ids, texts, y, self._folds(ids), self.n_total, source,
+        return TaskData(ids, texts, y, self._folds(ids), self.n_total, source, encoded_mode=mode,
                         errors=errors, checksums={path.name: sha256sum(path)},
                         n_available=len(df))
 

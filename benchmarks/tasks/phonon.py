@@ -68,6 +68,7 @@ class PhononTask(TaskAdapter):
         folds.append(Fold([i for i in ids if split[i] == "train"],
                           [i for i in ids if split[i] == "test"]))
         return TaskData(ids, texts, np.asarray(y, float), folds, N_MATERIALS, source,
+                        encoded_mode=None if mode == "paper_strings" else mode,
                         extras={"n_atoms": df["n_atoms"].to_numpy(float)}, errors=errors,
                         checksums=checksums, n_available=N_MATERIALS,
                         meta={"split": df["split"].to_numpy()})

@@ -99,7 +99,8 @@ class UnconvBenchTask(TaskAdapter):
         source = (f"{OFFICIAL_LABEL}: {path.name} ({self.description}) "
                   f"(encoded, {mode})")
         return TaskData(ids, texts, y, folds, self.n_total, source, errors=errors,
-                        checksums={path.name: sha256sum(path)}, n_available=len(df))
+                        checksums={path.name: sha256sum(path)}, n_available=len(df),
+                        encoded_mode=mode)
 
     def _from_standin(self, path: Path, key: str, what: str, mode: str,
                       progress: bool) -> TaskData:
@@ -125,7 +126,8 @@ class UnconvBenchTask(TaskAdapter):
         meta = {"stand_in": STANDIN_LABEL, "records": len(df), "with_target": len(rows),
                 "no_target": len(no_target), "no_target_ids": no_target}
         return TaskData(ids, texts, y_ok, folds, self.n_total, source, errors=errors,
-                        checksums={path.name: sha256sum(path)}, n_available=len(rows), meta=meta)
+                        checksums={path.name: sha256sum(path)}, n_available=len(rows), meta=meta,
+                        encoded_mode=mode)
 
     def leaderboard_lines(self, summary: dict, members: list) -> list[str]:
         """Per task: this run's MAE next to the paper's CrysToGraph and CLOUD rows, each row
