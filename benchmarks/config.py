@@ -28,9 +28,45 @@ def load_layers(user_config: str | Path | None = None) -> dict:
 
 
 def task_config(layers: dict, task: str, family: str, smoke: bool = False) -> dict:
-    """The merged configuration of one task."""
+    """The merged configuration of one task, its input-ablation models included."""
     cfg = deep_merge(layers.get("defaults", {}), layers.get("families", {}).get(family))
     cfg = deep_merge(cfg, layers.get("tasks", {}).get(task))
     if smoke:
         cfg = deep_merge(cfg, layers.get("smoke"))
-    return cfg
+    return with_ablation_models(cfg)
+
+
+# keys of the ablated model that describe its runs, not its model or training
+NOT_INHERITED = ("attention", "keep_model", "keep_model_folds", "analysis")
+
+
+def with_ablation_models(cfg: dict) -> dict:
+    """Add the input ablations of ``cfg["ablations"]`` as models.
+
+    ``ablations: {of: cloud, inputs: [sg_number, no_wyckoff, no_composition, canonical]}``
+    adds ``<of>_<input>`` for each input: a copy of the fully merged ``<of>`` model (same
+    encoder, head and training, smoke overrides included) with only the input changed — a
+    ``cloud.scope.ablations`` transform, or ``canonical`` SCOPE strings. What a model of that
+    name also sets in the config is merged over the copy. Nothing is added when ``<of>`` is
+    not a model of the task.
+    """
+    from cloud.scope.ablations import TRANSFORMS
+
+    spec = cfg.get("ablations") or {}
+    of, inputs = spec.get("of", "cloud"), list(spec.get("inputs") or [])
+    models = cfg.get("models") or {}
+    if of not in models or not inputs:
+        return cfg
+    out = copy.deepcopy(cfg)
+    base = {k: v for k, v in models[of].items() if k not in NOT_INHERITED}
+    for name in inputs:
+        if name == "canonical":
+            change = {"input_transform": None, "scope_mode": "canonical"}
+        elif name in TRANSFORMS:
+            change = {"input_transform": name}
+        else:
+            raise ValueError(f"ablations.inputs: unknown input {name!r}; choose from "
+                             f"{sorted(TRANSFORMS) + ['canonical']}")
+        out["models"][f"{of}_{name}"] = deep_merge(deep_merge(base, change),
+                                                  models.get(f"{of}_{name}"))
+    return out

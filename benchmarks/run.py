@@ -50,6 +50,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="encoder for CLOUD models: a checkpoint dir, 'default' or 'none'")
     p.add_argument("--models", default=None, help="comma list of configured models to run")
     p.add_argument("--force", action="store_true", help="recompute finished folds")
+    p.add_argument("--report-only", action="store_true",
+                   help="train nothing: report the folds already in --out (e.g. after "
+                        "scripts/run_lanes.py); missing folds are named in the reports")
     p.add_argument("--no-progress", action="store_true")
     return p.parse_args(argv)
 
@@ -143,7 +146,7 @@ def run_task(task, args, layers, summary: dict, family_results: dict) -> None:
             entry.setdefault("skipped_models", {})[name] = problem
             print(f"[{task.name}] {name} skipped: {problem}", file=sys.stderr)
             continue
-        results = {}
+        results, missing = {}, []
         for k in folds:
             fold = data.folds[k]
             if args.smoke:
@@ -152,11 +155,23 @@ def run_task(task, args, layers, summary: dict, family_results: dict) -> None:
             if path.exists() and not args.force:
                 results[k] = json.loads(path.read_text())
                 continue
+            if args.report_only:
+                missing.append(k)
+                continue
             print(f"[{task.name}] {name} fold {k}: {len(fold.train)} train, "
                   f"{len(fold.test)} test ({data.coverage})", file=sys.stderr)
             results[k] = run_fold(task, data, fold, name, spec, path, not args.no_progress)
+        if not results:
+            entry.setdefault("skipped_models", {})[name] = (
+                f"--report-only: no finished fold in {task_dir / name}")
+            continue
+        description = describe_model(spec, args.smoke)
+        if missing:
+            description += f"; only folds {sorted(results)} of {folds} finished"
         entry["models"][name] = {**model_summary(results), "coverage": data.coverage,
-                                 "description": describe_model(spec, args.smoke)}
+                                 "description": description}
+        if missing:
+            entry["models"][name]["missing_folds"] = missing
         family_results.setdefault(task.name, {
             "partial": data.partial, "models": {},
             "targets": dict(zip(data.ids, data.targets.tolist(), strict=True))})

@@ -4,6 +4,7 @@ device, timings), written next to the result."""
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from pathlib import Path
 PACKAGES = ("torch", "transformers", "accelerate", "tokenizers", "numpy", "pandas", "scipy",
             "scikit-learn", "spglib", "moyopy", "pymatgen")
 REPO = Path(__file__).resolve().parents[1]
+# the commit a copy of the working tree without .git (e.g. on a rented GPU machine) came from
+ENV_COMMIT = "CLOUD_GIT_COMMIT"
 
 
 def git_state(repo: Path = REPO) -> dict:
@@ -22,7 +25,10 @@ def git_state(repo: Path = REPO) -> dict:
         return out.stdout.strip() if out.returncode == 0 else None
 
     status = run("status", "--porcelain", "--untracked-files=no")
-    return {"commit": run("rev-parse", "HEAD"), "dirty": bool(status) if status is not None else None}
+    commit = run("rev-parse", "HEAD")
+    if commit is None and os.environ.get(ENV_COMMIT):  # a copy of the tree without .git
+        return {"commit": os.environ[ENV_COMMIT], "dirty": None, "source": ENV_COMMIT}
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
 
 
 def versions() -> dict:
@@ -48,8 +54,6 @@ def device_info() -> dict:
             info["cuda_device"] = None
     except ImportError:
         pass
-    import os
-
     info["cpu_count"] = os.cpu_count()
     return info
 

@@ -17,6 +17,8 @@ Outputs in ``DIR``: ``points/<name>.json`` (one per grid point, written atomical
 existing one is skipped, so the sweep resumes), ``runs/<name>/`` (the training runs),
 ``fit.json`` (law, bootstrap intervals, compute-optimal exponents, the paper's values beside
 them), ``iso_loss.png``, ``loss_vs_compute.png`` and ``manifest.json``.
+``--no-fit`` trains the points only: several processes, each given some of the sizes, can fill
+one ``--out`` in parallel (e.g. on one GPU); a final run over the whole grid then only fits.
 ``--smoke``: 3 x 3 grid of tiny custom sizes on <= 2000 strings, one epoch (~1-2 min on 2 CPU
 cores); its fit is a plumbing check, not a scaling result.
 """
@@ -224,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fit-starts", type=int, default=256,
                    help="L-BFGS-B starts (best of Hoffmann's grid); 0 = all 4500")
     p.add_argument("--keep-checkpoints", action="store_true")
+    p.add_argument("--no-fit", action="store_true",
+                   help="train the grid points only (e.g. one size per process, in parallel, "
+                        "into one --out); a later run over the whole grid fits them")
     p.add_argument("--smoke", action="store_true", help="tiny 3x3 grid on <= 2000 strings")
     p.add_argument("--no-progress", action="store_true")
     return p
@@ -307,6 +312,9 @@ def run(argv: list[str] | None = None) -> dict:
         timings[name] = rec["wall_s"]
         ran.append(name)
         points.append(rec)
+    if args.no_fit:
+        return {"ran": ran, "skipped": skipped,
+                "fit": {"status": "not_fitted (--no-fit)", "n_points": len(points)}}
     t_fit = time.perf_counter()
     doc = fit_points(points, s["n_boot"], args.seed, n_starts=args.fit_starts or None,
                      progress=progress)
