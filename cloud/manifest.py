@@ -15,7 +15,8 @@ from pathlib import Path
 PACKAGES = ("torch", "transformers", "accelerate", "tokenizers", "numpy", "pandas", "scipy",
             "scikit-learn", "spglib", "moyopy", "pymatgen")
 REPO = Path(__file__).resolve().parents[1]
-# the commit a copy of the working tree without .git (e.g. on a rented GPU machine) came from
+# set to the commit a copy of the working tree came from when its .git is absent or stale (a
+# rented GPU machine gets the files of a commit but the .git of another)
 ENV_COMMIT = "CLOUD_GIT_COMMIT"
 
 
@@ -24,11 +25,11 @@ def git_state(repo: Path = REPO) -> dict:
         out = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
         return out.stdout.strip() if out.returncode == 0 else None
 
-    status = run("status", "--porcelain", "--untracked-files=no")
-    commit = run("rev-parse", "HEAD")
-    if commit is None and os.environ.get(ENV_COMMIT):  # a copy of the tree without .git
+    if os.environ.get(ENV_COMMIT):  # a copy of the working tree whose .git is absent or stale
         return {"commit": os.environ[ENV_COMMIT], "dirty": None, "source": ENV_COMMIT}
-    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+    status = run("status", "--porcelain", "--untracked-files=no")
+    return {"commit": run("rev-parse", "HEAD"),
+            "dirty": bool(status) if status is not None else None}
 
 
 def versions() -> dict:

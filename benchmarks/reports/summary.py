@@ -96,6 +96,11 @@ def leaderboard_markdown(summary: dict, tasks: list) -> str:
             for model, reason in entry.get("skipped_models", {}).items():
                 lines.append(f"- `{t.name}` {model}: skipped — {reason}")
             for model, res in entry.get("models", {}).items():
+                for split, metrics in res.get("extra_folds", {}).items():
+                    label = METRIC_LABELS.get(t.primary_metric, t.primary_metric)
+                    lines.append(f"- `{t.name}` {model}, {split}: {label} "
+                                 f"{_fmt(metrics.get(t.primary_metric), None)} "
+                                 "(not in the mean over folds above)")
                 if res.get("attention"):  # benchmarks/reports/attention_report.py
                     md = res["attention"].removesuffix(".json") + ".md"
                     lines.append(f"- `{t.name}` {model}: [CLS] attention analysis [`{md}`]({md})")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -71,6 +72,9 @@ class TaskAdapter(ABC):
     target: str = ""
     unit: str = ""
     primary_metric: str = "mae"
+    # folds reported on their own, not averaged with the cross-validation folds (phonon: the
+    # dataset's original train/test split is fold 5)
+    extra_folds: ClassVar[dict[int, str]] = {}
     paper_table: str | None = None  # the paper's table with this task's published rows
 
     @abstractmethod

@@ -31,6 +31,7 @@ class PhononTask(TaskAdapter):
     kind = "debye"
     primary_metric = "mae_over_mad"
     paper_table = "1"
+    extra_folds = {ORIGINAL_SPLIT_FOLD: "original train/test split"}
     _data_dir = None  # where load() read the data; the family outputs read from there too
     _progress = True
 
