@@ -93,6 +93,7 @@ def run_fold(task, data: TaskData, fold: Fold, name: str, spec: dict, path: Path
               "n_test": len(fold.test), "metrics": task.fold_metrics(data, fold, preds),
               "predictions": dict(zip(fold.test, preds.tolist(), strict=True)),
               "time_s": time.perf_counter() - start, "config": spec,
+              "device": training_device(),
               **{k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in out.items()}}
     if is_main():
         _write_json(path, record)
@@ -100,6 +101,13 @@ def run_fold(task, data: TaskData, fold: Fold, name: str, spec: dict, path: Path
             shutil.rmtree(work / "checkpoint", ignore_errors=True)
             shutil.rmtree(work / "best", ignore_errors=True)
     return record
+
+
+def training_device() -> str:
+    """What a fold trained on, recorded in its result (reports may be written elsewhere)."""
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
 
 
 def run_task(task, args, layers, summary: dict, family_results: dict) -> None:
@@ -171,7 +179,9 @@ def run_task(task, args, layers, summary: dict, family_results: dict) -> None:
             description += f"; only folds {sorted(results)} of {folds} finished"
         cv = {k: r for k, r in results.items() if k not in task.extra_folds} or results
         entry["models"][name] = {**model_summary(cv), "coverage": data.coverage,
-                                 "description": description}
+                                 "description": description,
+                                 "trained_on": sorted({r.get("device", "not recorded")
+                                                       for r in results.values()})}
         extra = {f"{task.extra_folds[k]} (fold {k})": results[k]["metrics"]
                  for k in sorted(results) if k in task.extra_folds and cv is not results}
         if extra:  # e.g. the phonon tasks' original split, never averaged into the CV mean

@@ -12,7 +12,8 @@ PLAN has one job per line (``#`` comments and blank lines are ignored)::
     NAME <- DEP1,DEP2: COMMAND     starts only after DEP1 and DEP2 succeeded
 
 Jobs start in plan order as lanes free up (put the long ones first). No job starts after
-``--stop-at`` seconds; jobs still running at ``--kill-at`` are terminated (a runner job keeps
+``--stop-at`` (or ``--kill-at``) seconds; jobs still running at ``--kill-at`` are terminated
+(SIGTERM to the job's process group, SIGKILL 10 s later; a runner job keeps
 the folds it finished: ``benchmarks/run.py`` writes one result file per fold). A job whose
 prerequisite failed, was killed or never ran is not started. Each job's output goes to
 ``DIR/NAME.log``; ``DIR/lanes.json`` records every job's command, status, exit code and
@@ -34,6 +35,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+KILL_GRACE_S = 10.0  # after --kill-at: SIGTERM, and SIGKILL for a job still running this long
 LINE = re.compile(r"^(?P<name>[\w.-]+)\s*(?:<-\s*(?P<deps>[\w.,-]+))?\s*:\s*(?P<cmd>.+)$")
 
 
@@ -89,19 +91,22 @@ def run_plan(jobs: list[Job], lanes: int, stop_at: float, kill_at: float, log_di
                 job.status = "ok" if proc.returncode == 0 else (
                     "killed" if job.status == "killing" else "failed")
                 del running[name]
-        if now() >= kill_at:
+        if now() >= kill_at:  # SIGTERM, then SIGKILL for a job still there 10 s later
+            sig = signal.SIGKILL if now() >= kill_at + KILL_GRACE_S else signal.SIGTERM
             for name, proc in running.items():
                 by_name[name].status = "killing"
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)  # the shell and what it started
+                    os.killpg(proc.pid, sig)  # the shell and what it started
         for job in jobs:
             if job.status != "waiting":
                 continue
             dep_states = [by_name[d].status for d in job.deps]
             if any(s in ("failed", "killed", "not_started") for s in dep_states):
                 job.status, job.reason = "not_started", "a prerequisite did not succeed"
-            elif now() >= stop_at:
-                job.status, job.reason = "not_started", f"--stop-at {stop_at:g} s reached"
+            elif now() >= min(stop_at, kill_at):
+                job.status, job.reason = "not_started", (
+                    f"--stop-at {stop_at:g} s reached" if now() >= stop_at
+                    else f"--kill-at {kill_at:g} s reached")
             elif all(s == "ok" for s in dep_states) and len(running) < lanes:
                 log = open(log_dir / f"{job.name}.log", "w")  # noqa: SIM115 (child owns it)
                 running[job.name] = subprocess.Popen(job.command, shell=True, stdout=log,

@@ -41,9 +41,14 @@ def write_summary(out_dir: Path, summary: dict) -> Path:
 def leaderboard_markdown(summary: dict, tasks: list) -> str:
     """One table per family: this run's models (primary metric, mean ± std over folds), then
     the paper's published rows for the same tasks."""
+    trained = sorted({d for e in summary["tasks"].values()
+                      for m in e.get("models", {}).values() for d in m.get("trained_on", [])})
     lines = ["# Leaderboard", "",
              f"Run: {summary['run'].get('created', '')}, device: {summary['run'].get('device')}, "
-             f"commit {summary['run'].get('commit')}.", ""]
+             f"commit {summary['run'].get('commit')}."
+             + (f" Folds trained on: {', '.join(trained)} (per model in summary.json, "
+                "`trained_on`; 'not recorded' = a fold file older than that field)."
+                if trained and trained != [summary["run"].get("device")] else ""), ""]
     by_family: dict[str, list] = {}
     for task in tasks:
         by_family.setdefault(task.family, []).append(task)

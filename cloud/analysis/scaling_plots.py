@@ -73,14 +73,17 @@ def plot_loss_vs_compute(fit: ScalingFit | None, N, D, L, path: str | Path,
         grid = np.geomspace(C.min() / 3, C.max() * 30, 200)
         if np.isfinite(co["G"]):
             ax.plot(grid, co["L_opt"](grid), color="red", lw=2, label="compute-optimal fit")
-        for i, n in enumerate(np.unique(N)):
-            ax.plot(grid, fit.predict(n, grid / (6 * n)), color="grey", lw=0.6, alpha=0.6,
+        for i, n in enumerate(np.unique(N)):  # over the D range that size was trained on
+            d = D[N == n]
+            dgrid = np.geomspace(d.min() / 2, d.max() * 4, 60)
+            ax.plot(6 * n * dgrid, fit.predict(n, dgrid), color="grey", lw=0.6, alpha=0.6,
                     label="fit at each observed N" if i == 0 else None)
         if fit.E > 0.05 * L.min():  # a floor far below the data would only squash the axis
             ax.axhline(fit.E, color="black", ls="--", lw=1, label=f"E = {fit.E:.3g}")
         ax.legend(fontsize=8)
-    ax.set(xscale="log", xlabel="compute C = 6ND (FLOPs)", ylabel="validation MLM loss",
-           title=title or "Loss against compute")
+    ax.set(xscale="log", yscale="log", xlabel="compute C = 6ND (FLOPs)",
+           ylabel="validation MLM loss", title=title or "Loss against compute",
+           ylim=(L.min() / 1.5, L.max() * 1.5))
     return _save(fig, path, plt)
 
 

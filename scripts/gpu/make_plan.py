@@ -9,8 +9,9 @@ jobs need into the on-disk SCOPE cache, once, before the training jobs start (th
 the cache instead of all encoding the same structures at once). Jobs of the ``--first`` models
 come first (model by model), then the others fold by fold (so that a deadline cuts the last
 folds of every other model rather than all folds of one); every job of one ``--out``
-writes its own fold file there, and a final ``benchmarks/run.py --report-only`` over the same
-``--out`` writes the reports.
+writes its own fold file there. The plan holds the training jobs only: afterwards, run
+``benchmarks/run.py --task ... --config ... --out <same> --report-only`` to write the reports
+(it also runs the baselines). Jobs read the data from ``$CLOUD_DATA_DIR``.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def plan_lines(tasks: str, config: Path | None, out: Path, models: list[str] | N
                          else (1, k, list(cfg["models"]).index(name)))  # the rest fold by fold
                 jobs.append((order, task.name, name, k, shlex.join([python, *args])))
     jobs.sort(key=lambda j: j[0])  # stable: tasks in the given order within equal keys
+    if not jobs:
+        return []
     pairs = ",".join(f"{t}:{m}" for t, ms in modes.items() for m in sorted(ms))
     lines = [f"{warm}: {python} scripts/gpu/make_plan.py --warm {shlex.quote(pairs)}"]
     lines += [f"{t}.{m}.f{k} <- {warm}: {cmd}" for _, t, m, k, cmd in jobs]
@@ -69,7 +72,7 @@ def warm(pairs: str) -> int:
             data = select(name)[0].load(None, mode, False)
             print(f"{name} ({mode}): {len(data.ids)} rows, {len(data.errors)} input errors")
         except Exception as exc:  # noqa: BLE001 (reported; the jobs report it again)
-            print(f"{name} ({mode}): not loaded: {str(exc).splitlines()[0]}")
+            print(f"{name} ({mode}): not loaded: {(str(exc).splitlines() or [repr(exc)])[0]}")
     return 0
 
 
