@@ -74,7 +74,9 @@ def leaderboard_markdown(summary: dict, tasks: list) -> str:
                     cells.append("—")
                 else:
                     s = res["summary"].get(t.primary_metric, {})
-                    cells.append(f"{_fmt(s.get('mean'), s.get('std'))} ({res['n_folds']} folds)")
+                    other = res.get("coverage") not in (None, entry.get("coverage"))
+                    cells.append(f"{_fmt(s.get('mean'), s.get('std'))} ({res['n_folds']} folds"
+                                 + (f"; {res['coverage']})" if other else ")"))
             desc = next((summary["tasks"][t.name]["models"][model]["description"]
                          for t in members
                          if model in summary["tasks"].get(t.name, {}).get("models", {})), "")
