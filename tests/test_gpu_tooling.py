@@ -321,6 +321,13 @@ def test_extra_fold_is_reported_apart(cv_run):
     code, out, _, _ = cv_run
     assert code == 0
     summary = json.loads((out / "summary.json").read_text())
+    import torch
+
+    here = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
+    for k in (0, 5):  # each fold names what it trained on (reports may be written elsewhere)
+        assert json.loads((out / "cv" / "cloud_debye" / f"fold_{k}.json").read_text())[
+            "device"] == here
+    assert summary["tasks"]["cv"]["models"]["cloud_debye"]["trained_on"] == [here]
     for name in ("cloud_debye", "dummy"):
         entry = summary["tasks"]["cv"]["models"][name]
         assert entry["n_folds"] == 1 and list(entry["folds"]) == ["0"], name
@@ -413,3 +420,27 @@ def test_sweep_no_fit_then_fit_skips_done_points(tmp_path):
     assert not doc["status"].startswith("not_fitted")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["skipped"] == names
+
+
+def test_leaderboard_names_a_models_own_coverage_and_training_device():
+    """A model trained on fewer rows than the task (a canonical ablation on the structures
+    only) says so in its cell; the devices its folds trained on are named when they differ
+    from the report pass's."""
+    from benchmarks.reports.summary import leaderboard_markdown
+    from benchmarks.tasks import select
+
+    stats = {"mae_over_mad": {"mean": 0.07, "std": 0.01}}
+    summary = {"run": {"created": "now", "device": "CPU", "commit": "abc"},
+               "tasks": {"cv": {"status": "done", "coverage": "complete: 1512 rows", "models": {
+                   "cloud_debye": {"summary": stats, "n_folds": 5, "description": "d",
+                                   "coverage": "complete: 1512 rows",
+                                   "trained_on": ["NVIDIA H100 80GB HBM3"]},
+                   "cloud_debye_canonical": {"summary": stats, "n_folds": 5, "description": "c",
+                                             "coverage": "partial: 1289 of 1512 rows",
+                                             "trained_on": ["CPU"]}}}}}
+    board = leaderboard_markdown(summary, select("cv"))
+    assert "0.0700 ± 0.0100 (5 folds; partial: 1289 of 1512 rows)" in board
+    assert "0.0700 ± 0.0100 (5 folds) |" in board  # the task's own coverage is not repeated
+    assert "Folds trained on: CPU, NVIDIA H100 80GB HBM3" in board
+    summary["tasks"]["cv"]["models"]["cloud_debye"]["trained_on"] = ["CPU"]
+    assert "Folds trained on" not in leaderboard_markdown(summary, select("cv"))
