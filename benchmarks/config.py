@@ -70,3 +70,18 @@ def with_ablation_models(cfg: dict) -> dict:
         out["models"][f"{of}_{name}"] = deep_merge(deep_merge(base, change),
                                                   models.get(f"{of}_{name}"))
     return out
+
+
+def runnable_models(cfg: dict, task_kind: str, wanted: list[str] | None = None) -> dict[str, dict]:
+    """The models of a merged task config that the task runs, in ``wanted``'s order (default:
+    the config's): entries with a ``type`` (an entry without one only carries overrides, e.g.
+    the smoke layer's, for a model this task lacks), CLOUD-DEBYE only on tasks of kind debye."""
+    models = cfg["models"]
+    return {name: models[name] for name in (list(models) if wanted is None else wanted)
+            if "type" in models[name]
+            and not (models[name]["type"] == "cloud_debye" and task_kind != "debye")}
+
+
+def model_scope_mode(cfg: dict, spec: dict) -> str:
+    """The SCOPE mode a model's inputs are encoded in: its own, else the task's."""
+    return spec.get("scope_mode", cfg.get("scope_mode", "paper"))

@@ -27,7 +27,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # `python benchmarks/run.py` from a plain checkout
     sys.path.insert(0, str(REPO))
 
-from benchmarks.config import load_layers, task_config  # noqa: E402
+from benchmarks.config import (  # noqa: E402
+    load_layers,
+    model_scope_mode,
+    runnable_models,
+    task_config,
+)
 from benchmarks.models import MODELS, input_description, scope_mode_problem  # noqa: E402
 from benchmarks.reports.summary import (  # noqa: E402
     leaderboard_markdown,
@@ -36,6 +41,7 @@ from benchmarks.reports.summary import (  # noqa: E402
     write_summary,
 )
 from benchmarks.tasks import Fold, TaskData, select  # noqa: E402
+from cloud.manifest import device_name  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -93,7 +99,7 @@ def run_fold(task, data: TaskData, fold: Fold, name: str, spec: dict, path: Path
               "n_test": len(fold.test), "metrics": task.fold_metrics(data, fold, preds),
               "predictions": dict(zip(fold.test, preds.tolist(), strict=True)),
               "time_s": time.perf_counter() - start, "config": spec,
-              "device": training_device(),
+              "device": device_name(),
               **{k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in out.items()}}
     if is_main():
         _write_json(path, record)
@@ -101,13 +107,6 @@ def run_fold(task, data: TaskData, fold: Fold, name: str, spec: dict, path: Path
             shutil.rmtree(work / "checkpoint", ignore_errors=True)
             shutil.rmtree(work / "best", ignore_errors=True)
     return record
-
-
-def training_device() -> str:
-    """What a fold trained on, recorded in its result (reports may be written elsewhere)."""
-    import torch
-
-    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
 
 
 def run_task(task, args, layers, summary: dict, family_results: dict) -> None:
@@ -141,15 +140,11 @@ def run_task(task, args, layers, summary: dict, family_results: dict) -> None:
             csv.writer(fh).writerows([("id", "kind", "message"), *data.errors])
     folds = [int(k) for k in args.folds.split(",")] if args.folds else cfg["folds"]
     wanted = args.models.split(",") if args.models else list(cfg["models"])
-    for name in wanted:
-        spec = dict(cfg["models"][name])
-        if "type" not in spec:  # only overrides (e.g. smoke) for a model this task lacks
-            continue
-        if spec["type"] == "cloud_debye" and task.kind != "debye":
-            continue
+    for name, spec in runnable_models(cfg, task.kind, wanted).items():
+        spec = dict(spec)
         if args.pretrained is not None and spec["type"].startswith("cloud"):
             spec["pretrained"] = args.pretrained
-        mode = spec.get("scope_mode", cfg.get("scope_mode", "paper"))
+        mode = model_scope_mode(cfg, spec)
         data = data_for(mode)
         if problem := scope_mode_problem(data, mode):
             entry.setdefault("skipped_models", {})[name] = problem
@@ -229,7 +224,7 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     base = build_manifest()
     summary = {"run": {"created": base["created"], "commit": base["git"]["commit"],
-                       "device": base["device"].get("cuda_device") or "CPU",
+                       "device": device_name(base["device"]),
                        "smoke": args.smoke, "task": args.task},
                "tasks": {}}
     family_results: dict[str, dict] = {}

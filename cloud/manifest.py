@@ -59,6 +59,11 @@ def device_info() -> dict:
     return info
 
 
+def device_name(info: dict | None = None) -> str:
+    """The GPU's name, else "CPU" (of ``device_info()``, or of ``info`` already read)."""
+    return (info or device_info()).get("cuda_device") or "CPU"
+
+
 def build_manifest(config: dict | None = None, seeds: dict | None = None,
                    data: dict[str, str] | None = None, timings: dict | None = None,
                    **extra) -> dict:

@@ -108,10 +108,10 @@ def run_plan(jobs: list[Job], lanes: int, stop_at: float, kill_at: float, log_di
                     f"--stop-at {stop_at:g} s reached" if now() >= stop_at
                     else f"--kill-at {kill_at:g} s reached")
             elif all(s == "ok" for s in dep_states) and len(running) < lanes:
-                log = open(log_dir / f"{job.name}.log", "w")  # noqa: SIM115 (child owns it)
-                running[job.name] = subprocess.Popen(job.command, shell=True, stdout=log,
-                                                     stderr=subprocess.STDOUT,
-                                                     start_new_session=True)
+                with open(log_dir / f"{job.name}.log", "w") as log:  # the child has its copy
+                    running[job.name] = subprocess.Popen(job.command, shell=True, stdout=log,
+                                                         stderr=subprocess.STDOUT,
+                                                         start_new_session=True)
                 job.status, job.start_s = "running", now()
         if not running and all(j.status not in ("waiting", "running") for j in jobs):
             break

@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 
 def plan_lines(tasks: str, config: Path | None, out: Path, models: list[str] | None,
                first: list[str], python: str = "python3") -> list[str]:
-    from benchmarks.config import load_layers, task_config
+    from benchmarks.config import load_layers, model_scope_mode, runnable_models, task_config
     from benchmarks.tasks import select
 
     layers = load_layers(config)
@@ -35,15 +35,11 @@ def plan_lines(tasks: str, config: Path | None, out: Path, models: list[str] | N
     jobs, modes = [], {}
     for task in select(tasks):
         cfg = task_config(layers, task.name, task.family)
-        names = [m for m in (models or cfg["models"]) if m in cfg["models"]]
-        for name in names:
-            spec = cfg["models"][name]
-            if "type" not in spec or not spec["type"].startswith("cloud"):
+        wanted = [m for m in (models or cfg["models"]) if m in cfg["models"]]
+        for name, spec in runnable_models(cfg, task.kind, wanted).items():
+            if not spec["type"].startswith("cloud"):
                 continue  # baselines are seconds on a CPU: the report pass runs them
-            if spec["type"] == "cloud_debye" and task.kind != "debye":
-                continue
-            modes.setdefault(task.name, set()).add(spec.get("scope_mode",
-                                                            cfg.get("scope_mode", "paper")))
+            modes.setdefault(task.name, set()).add(model_scope_mode(cfg, spec))
             for k in cfg["folds"]:
                 args = ["benchmarks/run.py", "--task", task.name, "--models", name,
                         "--folds", str(k), "--out", str(out), "--no-progress"]
