@@ -75,11 +75,13 @@ def with_ablation_models(cfg: dict) -> dict:
 def runnable_models(cfg: dict, task_kind: str, wanted: list[str] | None = None) -> dict[str, dict]:
     """The models of a merged task config that the task runs, in ``wanted``'s order (default:
     the config's): entries with a ``type`` (an entry without one only carries overrides, e.g.
-    the smoke layer's, for a model this task lacks), CLOUD-DEBYE only on tasks of kind debye."""
+    the smoke layer's, for a model this task lacks), Debye models only on tasks of kind debye."""
+    from benchmarks.models import DEBYE_MODELS
+
     models = cfg["models"]
     return {name: models[name] for name in (list(models) if wanted is None else wanted)
             if "type" in models[name]
-            and not (models[name]["type"] == "cloud_debye" and task_kind != "debye")}
+            and not (models[name]["type"] in DEBYE_MODELS and task_kind != "debye")}
 
 
 def model_scope_mode(cfg: dict, spec: dict) -> str:

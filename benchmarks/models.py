@@ -34,6 +34,7 @@ def _cloud(task, data, fold, cfg, work_dir, progress, kind):
                     "head_dropout": float(cfg.get("head_dropout", 0.1))}
     if kind == "debye":
         model_config["debye_target"] = cfg.get("debye_target", task.debye_target)
+        model_config["debye_loss"] = cfg.get("debye_loss", "value")
     fold_data = FoldData(train_texts, train_y, test_texts, test_y, train_x, test_x)
     result = finetune(fold_data, kind, TrainConfig.from_dict(cfg.get("train")),
                       pretrained=pretrained, preset=cfg.get("preset", "small"),
@@ -44,6 +45,9 @@ def _cloud(task, data, fold, cfg, work_dir, progress, kind):
            "pretrained": str(pretrained) if pretrained else None}
     if result.theta is not None:
         out["theta"] = result.theta
+    if kind == "debye":
+        out.update(debye_loss=model_config["debye_loss"],
+                   n_fit_rows_without_theta=result.n_without_theta)
     if transform is not None:
         out.update(input_transform=transform, input_errors=train_errors + test_errors)
     if attention is not None:  # while the fine-tuned model is alive (fold weights are deleted)
@@ -125,6 +129,26 @@ def composition_rf(task: TaskAdapter, data: TaskData, fold: Fold, cfg: dict, wor
     return {"predictions": preds}
 
 
+def debye_rf(task: TaskAdapter, data: TaskData, fold: Fold, cfg: dict, work_dir: Path,
+             progress: bool = True) -> dict:
+    """Composition random forest on log Θ, then the Debye model (``baselines.debye_rf``)."""
+    from baselines.debye_rf import debye_rf_predictions
+
+    if task.kind != "debye":
+        raise ValueError(f"{task.name} has no Debye formulation")
+    train_texts, train_y, train_x = data.subset(fold.train)
+    test_texts, _, test_x = data.subset(fold.test)
+    out = debye_rf_predictions(train_texts, train_y, train_x["n_atoms"], test_texts,
+                               test_x["n_atoms"], target=task.debye_target,
+                               n_estimators=int(cfg.get("n_estimators", 300)),
+                               seed=int(cfg.get("seed", 0)))
+    return {"predictions": out["predictions"], "theta": out["theta"],
+            "n_fit_rows_without_theta": out["n_without_theta"]}
+
+
+#: Model types that need a Debye formulation of the task (``task.kind == "debye"``).
+DEBYE_MODELS = ("cloud_debye", "debye_rf")
+
 MODELS = {"cloud": cloud, "cloud_debye": cloud_debye, "dummy": dummy,
-          "composition_rf": composition_rf}
+          "composition_rf": composition_rf, "debye_rf": debye_rf}
 

@@ -211,7 +211,8 @@ def describe_model(spec: dict, smoke: bool) -> str:
     else:
         size = "committed small encoder" if pre == "default" else f"encoder {pre}"
     ablation = input_description(spec)
-    return f"{spec['type']}, {size}" + (f", {ablation}" if ablation else "") + (
+    loss = ", loss on log Θ" if spec.get("debye_loss", "value") == "log_theta" else ""
+    return f"{spec['type']}, {size}{loss}" + (f", {ablation}" if ablation else "") + (
         ", smoke" if smoke else "")
 
 

@@ -415,3 +415,41 @@ def test_with_scope_tokenizer():
     labels = enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)
     out = model(enc["input_ids"], enc["attention_mask"], labels=labels)
     assert out.logits.shape[-1] == len(tokenizer) and torch.isfinite(out.loss)
+
+
+def test_debye_log_theta_loss(physics):
+    """log_theta: zero at the implied Θ, (ln 2 / theta_log_std)^2 at twice it; a label no
+    Debye solid reproduces (U below 3NRT) keeps the value loss."""
+    from cloud.debye import R_GAS, debye_cv, debye_u
+
+    model = CloudForDebye(small_config(debye_loss="log_theta", theta_log_std=0.5,
+                                       target_std=4.0))
+    n_atoms = torch.tensor([2.0, 5.0, 10.0])
+    theta = torch.tensor([150.0, 450.0, 900.0], dtype=torch.float64)
+    labels = debye_cv(300.0, theta, n_atoms)
+    assert float(model.loss(labels, theta, labels, n_atoms)) < 1e-10
+    preds = debye_cv(300.0, 2 * theta, n_atoms)
+    loss = model.loss(preds, 2 * theta, labels, n_atoms)
+    assert float(loss) == pytest.approx((math.log(2) / 0.5) ** 2, rel=1e-6)
+    # a given label_theta is used as is (here: wrong on purpose, so the loss changes)
+    assert float(model.loss(labels, theta, labels, n_atoms, label_theta=2 * theta)) == (
+        pytest.approx((math.log(2) / 0.5) ** 2, rel=1e-6))
+    model.config.debye_target = "u"
+    u_labels = debye_u(300.0, theta, n_atoms)
+    u_labels[1] = 0.9 * 3 * 5 * R_GAS * 300  # below the classical limit: no Θ
+    u_preds = debye_u(300.0, theta, n_atoms)
+    per_row_value = ((u_preds[1] - u_labels[1]) / 4.0) ** 2
+    loss = model.loss(u_preds, theta, u_labels, n_atoms)
+    assert float(loss) == pytest.approx(float(per_row_value) / 3, rel=1e-6)
+    with pytest.raises(Exception, match="debye_loss"):  # hub's strict-validation error
+        small_config(debye_loss="theta")
+
+
+def test_debye_log_theta_forward_trains(physics):
+    set_seed()
+    model = CloudForDebye(small_config(debye_loss="log_theta")).train()
+    ids, mask = batch()
+    out = model(ids, mask, n_atoms=torch.tensor([2, 5, 10]),
+                labels=torch.tensor([40.0, 110.0, 230.0]))
+    out.loss.backward()
+    assert torch.isfinite(out.loss) and model.head.layers[-1].weight.grad.abs().sum() > 0

@@ -59,6 +59,12 @@ class CloudConfig(PreTrainedConfig):
         theta_shift, theta_scale: ``theta = theta_shift + theta_scale * softplus(raw)`` in K.
         debye_temperature: default temperature (K) of the Debye predictions (the paper's
             Cv/U data are at 300 K).
+        debye_loss: ``"value"`` (the paper's: MSE of Cv or U over ``target_std**2``) or
+            ``"log_theta"``: MSE of log Θ against the Θ each label implies
+            (:mod:`cloud.debye.inverse`) over ``theta_log_std**2``; a label no Debye solid
+            reproduces (e.g. U below 3NRT) keeps the value loss. Same labels, same model:
+            only the space the error is measured in changes (see :mod:`cloud.model.debye`).
+        theta_log_std: std of log Θ implied by the training labels (set by the trainer).
     """
 
     model_type = "cloud"
@@ -88,6 +94,8 @@ class CloudConfig(PreTrainedConfig):
     theta_shift: Number = 10.0
     theta_scale: Number = 400.0
     debye_temperature: Number = 300.0
+    debye_loss: Literal["value", "log_theta"] = "value"
+    theta_log_std: Number = 1.0
 
     def __post_init__(self, **kwargs):
         if self.intermediate_size is None:
@@ -122,6 +130,10 @@ class CloudConfig(PreTrainedConfig):
         stds = self.target_std if isinstance(self.target_std, list) else [self.target_std]
         if any(s <= 0 for s in stds):
             raise ValueError(f"target_std must be positive, got {self.target_std}")
+        if self.debye_loss not in ("value", "log_theta"):
+            raise ValueError(f"debye_loss must be 'value' or 'log_theta', got {self.debye_loss!r}")
+        if self.theta_log_std <= 0:
+            raise ValueError(f"theta_log_std must be positive, got {self.theta_log_std}")
         if self.theta_scale <= 0 or self.theta_shift < 0:
             raise ValueError(
                 f"need theta_scale > 0 and theta_shift >= 0, got {self.theta_scale}, "

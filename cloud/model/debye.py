@@ -3,7 +3,13 @@
 ``raw = MLP([CLS])``, ``theta = max(theta_shift + theta_scale * softplus(raw), 1e-2 K)``, then
 ``cloud.debye.physics.debye_cv`` / ``debye_u`` (differentiable, imported lazily so this module
 imports without it). Predictions are in J/(mol-cell K) (Cv) or J/mol-cell (U), the units of
-the labels; the loss is their MSE divided by ``config.target_std ** 2``.
+the labels. The loss (``config.debye_loss``) is either the paper's, their MSE divided by
+``config.target_std ** 2``, or ``log_theta``: the MSE of log Θ against the Θ each label
+implies through the same Debye model, divided by ``config.theta_log_std ** 2``. At 300 K, Cv
+hardly moves with Θ for soft materials (Θ well below T), so in the value loss their Θ gets
+little gradient, while the implied log Θ weighs every material alike; the labels and the
+model are the same. Rows whose label no Debye solid reproduces (``label_theta`` NaN) keep the
+value loss.
 """
 
 from __future__ import annotations
@@ -101,11 +107,13 @@ class CloudForDebye(CloudPreTrainedModel):
         n_atoms: torch.Tensor | None = None,
         temperature: float | torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
+        label_theta: torch.Tensor | None = None,
         **kwargs,
     ) -> CloudDebyeOutput:
         """``n_atoms`` [B] (required); ``temperature`` scalar (default
         ``config.debye_temperature``) or [T]; ``labels`` shaped like the predictions, in
-        original units."""
+        original units; ``label_theta`` [B]: the Θ (K) each label implies, for the
+        ``log_theta`` loss (computed from ``labels`` when not given; NaN: none)."""
         if n_atoms is None:
             raise ValueError("CloudForDebye needs n_atoms (atoms per cell, shape [B])")
         theta, raw, outputs = self.compute_theta(input_ids, attention_mask, **kwargs)
@@ -114,10 +122,7 @@ class CloudForDebye(CloudPreTrainedModel):
         predictions = self.debye(work, n_atoms, temperature)
         loss = None
         if labels is not None:
-            target = labels.to(predictions).reshape(predictions.shape)
-            std = self.config.target_std
-            std = float(std[0] if isinstance(std, list) else std)
-            loss = nn.functional.mse_loss(predictions, target) / std**2
+            loss = self.loss(predictions, work, labels, n_atoms, temperature, label_theta)
         return CloudDebyeOutput(
             loss=loss,
             theta=theta,
@@ -126,6 +131,28 @@ class CloudForDebye(CloudPreTrainedModel):
             hidden_states=outputs.hidden_states,
             attentions=outputs.attentions,
         )
+
+    def loss(self, predictions, theta, labels, n_atoms, temperature=None, label_theta=None):
+        """The training loss of ``config.debye_loss`` (see the module docstring)."""
+        target = labels.to(predictions).reshape(predictions.shape)
+        std = self.config.target_std
+        std = float(std[0] if isinstance(std, list) else std)
+        value_sq = ((predictions - target) / std) ** 2
+        if self.config.debye_loss == "value":
+            return value_sq.mean()
+        if predictions.dim() != 1:
+            raise ValueError("the log_theta loss needs one label per row (a scalar temperature)")
+        if label_theta is None:
+            from cloud.debye.inverse import theta_from_value_tensor
+
+            label_theta = theta_from_value_tensor(
+                labels, self._n_atoms(n_atoms, theta), self.config.debye_target,
+                float(self._temperature(temperature, theta)))
+        label_theta = label_theta.to(theta).reshape(theta.shape)
+        has_theta = torch.isfinite(label_theta) & (label_theta > 0)
+        safe = torch.where(has_theta, label_theta, torch.ones_like(label_theta))
+        log_sq = ((theta.log() - safe.log()) / float(self.config.theta_log_std)) ** 2
+        return torch.where(has_theta, log_sq, value_sq).mean()
 
     def predict_curves(
         self,

@@ -45,6 +45,7 @@ class FineTuneResult:
     target_std: float
     model: object = None  # the fine-tuned model (best epoch), for analyses after the fold
     tokenizer: object = None
+    n_without_theta: int = 0  # log_theta loss: training rows no Debye Θ reproduces (value loss)
 
 
 def carve_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -107,6 +108,13 @@ def finetune(
 
     torch.manual_seed(cfg.seed)  # the head's (and a scratch encoder's) initial weights
     model = build_model(kind, tokenizer, pretrained, preset, **model_config)
+    train_extras = dict(fold.train_extras)
+    n_without_theta = 0
+    if kind == "debye" and model.config.debye_loss == "log_theta":
+        theta = implied_theta(y, train_extras, model.config)
+        finite = np.isfinite(theta[tr])
+        model.config.theta_log_std = float(np.log(theta[tr][finite]).std()) or 1.0
+        train_extras["label_theta"], n_without_theta = theta, int((~finite).sum())
 
     def subset(idx, texts, targets, extras):
         return ScopeDataset([texts[i] for i in idx], tokenizer,
@@ -114,8 +122,8 @@ def finetune(
                             {k: np.asarray(v)[idx] for k, v in extras.items()},
                             max_length=cfg.max_length)
 
-    train_ds = subset(tr, fold.train_texts, y, fold.train_extras)
-    val_ds = subset(va, fold.train_texts, y, fold.train_extras) if len(va) else None
+    train_ds = subset(tr, fold.train_texts, y, train_extras)
+    val_ds = subset(va, fold.train_texts, y, train_extras) if len(va) else None
     test_ds = ScopeDataset(fold.test_texts, tokenizer, None, fold.test_extras, cfg.max_length)
     collator = RegressionCollator(tokenizer.pad_token_id)
     accelerator = accelerator or make_accelerator(cfg)
@@ -123,4 +131,15 @@ def finetune(
                  accelerator=accelerator, progress=progress, desc=f"fine-tune ({kind})")
     out = predict(model, test_ds, collator, cfg.eval_batch_size, accelerator)
     return FineTuneResult(out["predictions"], out.get("theta"), result, len(tr), len(va), mean, std,
-                          accelerator.unwrap_model(model), tokenizer)
+                          accelerator.unwrap_model(model), tokenizer, n_without_theta)
+
+
+def implied_theta(targets: np.ndarray, extras: dict, config) -> np.ndarray:
+    """The Debye temperature (K) each Cv / U label implies at ``config.debye_temperature``
+    (NaN where none does), for CLOUD-DEBYE's ``log_theta`` loss."""
+    from cloud.debye.inverse import theta_from_value
+
+    if "n_atoms" not in extras:
+        raise ValueError("CLOUD-DEBYE needs n_atoms (atoms per cell) for every training row")
+    return theta_from_value(targets, extras["n_atoms"], config.debye_target,
+                            float(config.debye_temperature))
