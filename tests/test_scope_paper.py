@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -137,3 +138,21 @@ def test_cli_several_inputs_one_pool_and_moyopy_backend(tmp_path):
 def read_errors(path):
     with open(path, newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+def test_spglib_floor_times_every_cell_of_a_real_file(shared_data):
+    """The speed bound's measuring script (benchmarks/perf/spglib_floor.py) times one spglib
+    call per structure of a real file: n is the file's structure count."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    path = shared_data / "matbench" / "matbench_jdft2d.json.gz"
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(repo / "benchmarks/perf/spglib_floor.py"),
+                           str(path)], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(repo)})
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["n"] == len(read_inputs(path)) == 636
+    assert 0 < out["seconds"] < 600
