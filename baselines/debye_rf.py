@@ -25,7 +25,7 @@ def debye_rf_predictions(train_texts, train_values, train_n_atoms, test_texts, t
     import torch
 
     from cloud.debye.inverse import theta_from_value
-    from cloud.debye.physics import debye_cv, debye_u
+    from cloud.debye.physics import DEBYE_FUNCTIONS
 
     theta = theta_from_value(train_values, train_n_atoms, target, temperature)
     has = np.isfinite(theta)
@@ -34,7 +34,7 @@ def debye_rf_predictions(train_texts, train_values, train_n_atoms, test_texts, t
     texts = np.asarray(list(train_texts), dtype=object)
     log_theta = composition_rf_predictions(texts[has], np.log(theta[has]), list(test_texts),
                                            n_estimators=n_estimators, seed=seed)
-    fn = {"cv": debye_cv, "u": debye_u}[target]
+    fn = DEBYE_FUNCTIONS[target]
     test_theta = np.exp(log_theta)
     values = fn(torch.tensor(float(temperature), dtype=torch.float64),
                 torch.tensor(test_theta, dtype=torch.float64),

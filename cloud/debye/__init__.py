@@ -1,6 +1,7 @@
 """Differentiable Debye model for CLOUD-DEBYE (Θ -> Cv(T), U(T))."""
 
 from cloud.debye.physics import (
+    DEBYE_FUNCTIONS,
     DEFAULT_N_POINTS,
     R_GAS,
     X_MAX,
@@ -12,6 +13,7 @@ from cloud.debye.physics import (
 )
 
 __all__ = [
+    "DEBYE_FUNCTIONS",
     "DEFAULT_N_POINTS",
     "R_GAS",
     "X_MAX",

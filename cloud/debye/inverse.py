@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from cloud.debye.physics import debye_cv, debye_u
+from cloud.debye.physics import DEBYE_FUNCTIONS
 
 THETA_MIN, THETA_MAX = 1.0, 1.0e5  # K, the bracket searched
 _ITERATIONS = 64  # the bracket's ratio 1e5 shrinks to 1e5 ** (2 ** -64): exact in float64
@@ -24,7 +24,7 @@ def theta_from_value_tensor(values: torch.Tensor, n_atoms: torch.Tensor, target:
                             temperature: float = 300.0) -> torch.Tensor:
     """Θ (K, float64, on ``values``' device) for each Cv (J/(mol-cell K)) or U (J/mol-cell)
     at ``temperature``; NaN where no Θ in ``[THETA_MIN, THETA_MAX]`` reproduces the value."""
-    fn = {"cv": debye_cv, "u": debye_u}[target]
+    fn = DEBYE_FUNCTIONS[target]
     v = values.detach().to(torch.float64).reshape(-1)
     n = n_atoms.detach().to(device=v.device, dtype=torch.float64).reshape(-1)
     temp = torch.full((len(v), 1), float(temperature), dtype=torch.float64, device=v.device)

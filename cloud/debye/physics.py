@@ -146,7 +146,11 @@ def debye_u(
     return R_GAS * n * (1.125 * th + 3.0 * thermal)
 
 
+#: The Debye model's prediction for each CLOUD-DEBYE target ("cv" or "u"), one place for all.
+DEBYE_FUNCTIONS = {"cv": debye_cv, "u": debye_u}
+
 __all__ = [
+    "DEBYE_FUNCTIONS",
     "DEFAULT_N_POINTS",
     "R_GAS",
     "X_MAX",

@@ -97,7 +97,7 @@ class CloudForDebye(CloudPreTrainedModel):
         """Cv or U (``target``, default ``config.debye_target``) for given theta [B]."""
         physics = _physics()
         target = target or self.config.debye_target
-        fn = {"cv": physics.debye_cv, "u": physics.debye_u}[target]
+        fn = physics.DEBYE_FUNCTIONS[target]
         return fn(self._temperature(temperature, theta), theta, self._n_atoms(n_atoms, theta))
 
     def forward(
