@@ -14,8 +14,10 @@ from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
 
 def _cloud(task, data, fold, cfg, work_dir, progress, kind):
     from benchmarks.reports.attention_report import attention_options, fold_attention
+    from cloud.model.ensemble import save_members
     from cloud.scope.ablations import kept_parts, transform_texts
     from cloud.train.config import TrainConfig
+    from cloud.train.ensemble import combine_members, member_dir, member_seeds
     from cloud.train.finetune import DEFAULT_PRETRAINED, FoldData, finetune
 
     train_texts, train_y, train_x = data.subset(fold.train)
@@ -36,15 +38,17 @@ def _cloud(task, data, fold, cfg, work_dir, progress, kind):
         model_config["debye_target"] = cfg.get("debye_target", task.debye_target)
         model_config["debye_loss"] = cfg.get("debye_loss", "value")
     fold_data = FoldData(train_texts, train_y, test_texts, test_y, train_x, test_x)
-    result = finetune(fold_data, kind, TrainConfig.from_dict(cfg.get("train")),
-                      pretrained=pretrained, preset=cfg.get("preset", "small"),
-                      model_config=model_config, out_dir=work_dir, progress=progress)
-    out = {"predictions": result.predictions, "history": result.fit.history,
-           "best_epoch": result.fit.best_epoch, "n_fit_rows": result.n_train,
-           "n_val_rows": result.n_val,
+    train_cfg = TrainConfig.from_dict(cfg.get("train"))
+    seeds = member_seeds(train_cfg.seed, cfg.get("ensemble", 1))
+    members = [finetune(fold_data, kind, train_cfg.replace(seed=seed), pretrained=pretrained,
+                        preset=cfg.get("preset", "small"), model_config=model_config,
+                        out_dir=member_dir(work_dir, i, len(seeds)), progress=progress)
+               for i, seed in enumerate(seeds)]
+    result = members[0]
+    out = {"history": result.fit.history, "best_epoch": result.fit.best_epoch,
+           "n_fit_rows": result.n_train, "n_val_rows": result.n_val,
            "pretrained": str(pretrained) if pretrained else None}
-    if result.theta is not None:
-        out["theta"] = result.theta
+    out.update(combine_members(kind, members, test_x, seeds))
     if kind == "debye":
         out.update(debye_loss=model_config["debye_loss"],
                    n_fit_rows_without_theta=result.n_without_theta)
@@ -55,8 +59,11 @@ def _cloud(task, data, fold, cfg, work_dir, progress, kind):
                                           attention, kept_parts(transform))
     if keeps_model(cfg, work_dir):  # e.g. for Debye curves or attention analyses after the run
         keep = kept_model_dir(work_dir)
-        result.model.save_pretrained(keep)
-        result.tokenizer.save_pretrained(keep)
+        if len(members) > 1:
+            save_members([m.model for m in members], keep, result.tokenizer)
+        else:
+            result.model.save_pretrained(keep)
+            result.tokenizer.save_pretrained(keep)
         out["model_dir"] = str(keep)
     return out
 

@@ -202,15 +202,15 @@ def _target_theta(res_dir: Path, res: dict, materials: pd.DataFrame, target: str
         "why_undefined": "Cv >= 3NR or U < 3NRT at 300 K: outside the Debye model's range"}
 
 
-def _load_quietly(cls, path: Path, progress: bool):
-    """``cls.from_pretrained(path)``, without transformers' loading bar unless ``progress``."""
+def _load_quietly(load, path: Path, progress: bool):
+    """``load(path)``, without transformers' loading bar unless ``progress``."""
     from transformers.utils import logging as hf_logging
 
     was = hf_logging.is_progress_bar_enabled()
     if not progress:
         hf_logging.disable_progress_bar()
     try:
-        return cls.from_pretrained(path)
+        return load(path)
     finally:
         if was:
             hf_logging.enable_progress_bar()
@@ -247,11 +247,12 @@ def _debye_model(out_dir, task, model_name, folds, res_dir, materials, aflow, ta
                                if kept is None else f"missing: {kept[1]}")
     else:
         from cloud.debye.curves import predict_theta
-        from cloud.model import CloudForDebye
+        from cloud.model.ensemble import ensemble_tokenizer_dir, load_debye_model
         from cloud.train.finetune import load_tokenizer
 
         fold, path = kept
-        model, tokenizer = _load_quietly(CloudForDebye, path, aflow.progress), load_tokenizer(path)
+        model = _load_quietly(load_debye_model, path, aflow.progress)
+        tokenizer = load_tokenizer(ensemble_tokenizer_dir(path))
         entry["kept_model"] = {"fold": fold, "dir": str(path),
                                "trained_on": model.config.debye_target}
         settings = folds[fold].get("config", {}).get("analysis") or {}

@@ -62,13 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from cloud.debye.curves import LIMIT_GRID, check_curves, plot_curves, predict_curves
-    from cloud.model import CloudForDebye
+    from cloud.model.ensemble import ensemble_tokenizer_dir, load_debye_model
     from cloud.train.finetune import load_tokenizer
 
     scopes, n_atoms, labels = _inputs(args)
-    model = CloudForDebye.from_pretrained(args.model)
+    model = load_debye_model(args.model)  # one checkpoint or a seed ensemble
     temps = np.linspace(args.t_min, args.t_max, args.points)
-    tokenizer = load_tokenizer(args.model)
+    tokenizer = load_tokenizer(ensemble_tokenizer_dir(args.model))
     curves = predict_curves(model, tokenizer, scopes, n_atoms, temps, labels)
     limits = predict_curves(model, tokenizer, scopes, n_atoms, LIMIT_GRID, labels)
     for c, lim in zip(curves, limits, strict=True):
