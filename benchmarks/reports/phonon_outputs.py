@@ -128,6 +128,7 @@ def _fig4(table_dir: Path, task: str, res: dict, materials: pd.DataFrame, unit: 
     bins = pe.volume_bin_errors(table)
     _write_csv(table_dir / "fig4_volume_bins.csv", bins, written)
     _write_csv(table_dir / "fig4_crystal_systems.csv", pe.crystal_system_errors(table), written)
+    rarity = _rarity(table_dir, res, used, materials, table, written)
     n_missing = int(table.loc[table["volume_bin"] < 0, "id"].nunique())
     written.append(pe.plot_fig4(
         table, table_dir / "fig4.png",
@@ -135,7 +136,29 @@ def _fig4(table_dir: Path, task: str, res: dict, materials: pd.DataFrame, unit: 
     return {"folds": {m: [int(k) for k in ks] for m, ks in used.items()},
             "n_materials": int(table["id"].nunique()), "n_without_structure": n_missing,
             "volume_bin_counts": table.drop_duplicates("id")["volume_bin"].value_counts()
-            .sort_index().to_dict()}
+            .sort_index().to_dict(), "element_rarity": rarity}
+
+
+def _rarity(table_dir: Path, res: dict, used: dict, materials: pd.DataFrame,
+            table: pd.DataFrame, written: list[Path]) -> dict | str:
+    """Errors by how often the rarest element of a test material was seen in training
+    (:mod:`cloud.analysis.element_rarity`), over the cross-validation folds only."""
+    from cloud.analysis.element_rarity import rarest_element_counts, rarity_errors
+
+    folds = {int(k): list(res["models"][m][k]["predictions"])
+             for m, ks in used.items() for k in ks if int(k) != ORIGINAL_SPLIT_FOLD}
+    if not folds:
+        return "none: only the original split was run (its training set is not a CV complement)"
+    scopes = materials.loc[materials.index.isin(list(res["targets"])), "scope"].to_dict()
+    n_train = {int(k): rec.get("n_train") for f in res["models"].values() for k, rec in f.items()}
+    if any(n_train.get(k) != len(scopes) - len(ids) for k, ids in folds.items()):
+        return ("none: a fold trained on fewer rows than the rest of the data (smoke or "
+                "capped folds), so its training set is not known here")
+    counts = rarest_element_counts(scopes, list(folds.values()))
+    cv_rows = table[table["id"].isin(counts.index)]
+    frame = rarity_errors(cv_rows, counts, res["targets"])
+    _write_csv(table_dir / "element_rarity.csv", frame, written)
+    return {"folds": sorted(folds), "file": "element_rarity.csv"}
 
 
 def _curve_ids(materials: pd.DataFrame, extra: list[str]):
