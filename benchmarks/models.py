@@ -44,7 +44,7 @@ def _cloud(task, data, fold, cfg, work_dir, progress, kind):
                         preset=cfg.get("preset", "small"), model_config=model_config,
                         out_dir=member_dir(work_dir, i, len(seeds)), progress=progress)
                for i, seed in enumerate(seeds)]
-    result = members[0]
+    result = members[0]  # history, best epoch and attention: the first member's
     out = {"history": result.fit.history, "best_epoch": result.fit.best_epoch,
            "n_fit_rows": result.n_train, "n_val_rows": result.n_val,
            "pretrained": str(pretrained) if pretrained else None}
