@@ -22,10 +22,8 @@ def debye_rf_predictions(train_texts, train_values, train_n_atoms, test_texts, t
                          n_estimators: int = 300, seed: int = 0) -> dict:
     """``{"predictions", "theta", "n_without_theta"}`` for the test rows (Cv in
     J/(mol-cell K) or U in J/mol-cell; Θ in K)."""
-    import torch
-
     from cloud.debye.inverse import theta_from_value
-    from cloud.debye.physics import DEBYE_FUNCTIONS
+    from cloud.debye.physics import debye_values
 
     theta = theta_from_value(train_values, train_n_atoms, target, temperature)
     has = np.isfinite(theta)
@@ -34,10 +32,7 @@ def debye_rf_predictions(train_texts, train_values, train_n_atoms, test_texts, t
     texts = np.asarray(list(train_texts), dtype=object)
     log_theta = composition_rf_predictions(texts[has], np.log(theta[has]), list(test_texts),
                                            n_estimators=n_estimators, seed=seed)
-    fn = DEBYE_FUNCTIONS[target]
     test_theta = np.exp(log_theta)
-    values = fn(torch.tensor(float(temperature), dtype=torch.float64),
-                torch.tensor(test_theta, dtype=torch.float64),
-                torch.tensor(np.asarray(test_n_atoms, dtype=float), dtype=torch.float64))
-    return {"predictions": values.numpy(), "theta": test_theta,
+    values = debye_values(target, test_theta, test_n_atoms, temperature)
+    return {"predictions": values, "theta": test_theta,
             "n_without_theta": int((~has).sum())}

@@ -149,6 +149,15 @@ def debye_u(
 #: The Debye model's prediction for each CLOUD-DEBYE target ("cv" or "u"), one place for all.
 DEBYE_FUNCTIONS = {"cv": debye_cv, "u": debye_u}
 
+
+def debye_values(target: str, theta, n_atoms, temperature: float = 300.0) -> np.ndarray:
+    """``DEBYE_FUNCTIONS[target]`` at one temperature for array-likes Θ [B] and N [B], in
+    float64, as a numpy array (for predictions made outside a model: baselines, ensembles)."""
+    args = [torch.as_tensor(np.asarray(x, dtype=float), dtype=torch.float64)
+            for x in (temperature, theta, n_atoms)]
+    with torch.no_grad():
+        return DEBYE_FUNCTIONS[target](*args).numpy()
+
 __all__ = [
     "DEBYE_FUNCTIONS",
     "DEFAULT_N_POINTS",
@@ -158,5 +167,6 @@ __all__ = [
     "debye_function_cv",
     "debye_function_u",
     "debye_u",
+    "debye_values",
     "dulong_petit",
 ]

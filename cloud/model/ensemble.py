@@ -65,8 +65,8 @@ class CloudDebyeEnsemble(nn.Module):
     @classmethod
     def from_pretrained(cls, directory: str | Path, **kwargs) -> CloudDebyeEnsemble:
         directory = Path(directory)
-        names = json.loads((directory / MANIFEST).read_text())["members"]
-        return cls([CloudForDebye.from_pretrained(directory / n, **kwargs) for n in names])
+        return cls([CloudForDebye.from_pretrained(directory / n, **kwargs)
+                    for n in member_names(directory)])
 
 
 def save_members(models: list, directory: str | Path, tokenizer=None) -> None:
@@ -78,6 +78,11 @@ def save_members(models: list, directory: str | Path, tokenizer=None) -> None:
         if tokenizer is not None:
             tokenizer.save_pretrained(directory / name)
     (directory / MANIFEST).write_text(json.dumps({"members": names}, indent=1) + "\n")
+
+
+def member_names(directory: str | Path) -> list[str]:
+    """The member folders an ensemble's ``ensemble.json`` names, in order."""
+    return json.loads((Path(directory) / MANIFEST).read_text())["members"]
 
 
 def is_ensemble(directory: str | Path) -> bool:
@@ -95,5 +100,5 @@ def ensemble_tokenizer_dir(directory: str | Path) -> Path:
     """Where a checkpoint folder's tokenizer lies (an ensemble's: its first member's)."""
     directory = Path(directory)
     if is_ensemble(directory):
-        return directory / json.loads((directory / MANIFEST).read_text())["members"][0]
+        return directory / member_names(directory)[0]
     return directory

@@ -23,9 +23,9 @@ def member_seeds(seed: int, size: int) -> list[int]:
 
 def member_dir(work_dir: str | Path | None, index: int, size: int) -> Path | None:
     """A member's training folder: the fold's own for a single model, else ``member_<i>``."""
-    if work_dir is None or size == 1:
-        return None if work_dir is None else Path(work_dir)
-    return Path(work_dir) / f"member_{index}"
+    if work_dir is None:
+        return None
+    return Path(work_dir) if size == 1 else Path(work_dir) / f"member_{index}"
 
 
 def combine_members(kind: str, members: list, test_extras: dict, seeds: list[int]) -> dict:
@@ -45,12 +45,13 @@ def combine_members(kind: str, members: list, test_extras: dict, seeds: list[int
         return out
     import torch
 
+    from cloud.debye.physics import debye_values
     from cloud.model.ensemble import geometric_mean_theta
 
     thetas = torch.as_tensor(np.stack([m.theta for m in members]), dtype=torch.float64)
-    theta = geometric_mean_theta(thetas)
-    model = members[0].model
-    values = model.debye(theta, torch.as_tensor(test_extras["n_atoms"], dtype=torch.float64))
-    out.update(predictions=values.numpy(), theta=theta.numpy())
+    theta = geometric_mean_theta(thetas).numpy()
+    config = members[0].model.config
+    out.update(predictions=debye_values(config.debye_target, theta, test_extras["n_atoms"],
+                                        float(config.debye_temperature)), theta=theta)
     out["ensemble"]["member_theta"] = [np.asarray(m.theta).tolist() for m in members]
     return out
