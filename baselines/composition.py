@@ -8,35 +8,18 @@ CLOUD sees, without the symmetry.
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 
+from cloud.scope.element_properties import element_property_table
 from cloud.scope.elements import ATOMIC_NUMBER, SYMBOLS
 from cloud.scope.format import Scope
 
 PROPERTIES = ("Z", "X", "atomic_radius", "row", "group", "atomic_mass", "mendeleev_no")
 
 
-@cache
 def element_properties() -> np.ndarray:
     """[118, len(PROPERTIES)] table from pymatgen; NaN where pymatgen has no value."""
-    import warnings
-
-    from pymatgen.core.periodic_table import Element
-
-    table = np.full((len(SYMBOLS), len(PROPERTIES)), np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for i, sym in enumerate(SYMBOLS):
-            el = Element(sym)
-            for j, prop in enumerate(PROPERTIES):
-                try:
-                    value = getattr(el, prop)
-                    table[i, j] = float(value) if value is not None else np.nan
-                except (AttributeError, TypeError, ValueError):
-                    pass
-    return table
+    return element_property_table(PROPERTIES)
 
 
 def composition_features(texts: list[str]) -> np.ndarray:

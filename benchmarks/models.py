@@ -34,6 +34,8 @@ def _cloud(task, data, fold, cfg, work_dir, progress, kind):
         raise FileNotFoundError(f"pretrained encoder {pretrained} not found")
     model_config = {"head_hidden_sizes": list(cfg.get("head_hidden_sizes", [])),
                     "head_dropout": float(cfg.get("head_dropout", 0.1))}
+    if cfg.get("element_features"):  # elemental properties on the element tokens
+        model_config["element_features"] = element_feature_names(cfg["element_features"])
     if kind == "debye":
         model_config["debye_target"] = cfg.get("debye_target", task.debye_target)
         model_config["debye_loss"] = cfg.get("debye_loss", "value")
@@ -66,6 +68,18 @@ def _cloud(task, data, fold, cfg, work_dir, progress, kind):
             result.tokenizer.save_pretrained(keep)
         out["model_dir"] = str(keep)
     return out
+
+
+def element_feature_names(value) -> list[str]:
+    """A model's ``element_features`` setting as property names: ``default`` (or ``true``)
+    is :data:`cloud.model.element_features.DEFAULT_ELEMENT_FEATURES`, a list names them."""
+    from cloud.model.element_features import DEFAULT_ELEMENT_FEATURES
+
+    if value is True or value == "default":
+        return list(DEFAULT_ELEMENT_FEATURES)
+    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"element_features must be 'default' or a list of names, got {value!r}")
+    return list(value)
 
 
 def input_description(spec: dict) -> str:

@@ -220,14 +220,17 @@ def test_plan_lines_phonon_and_options(make_plan, lanes):
     models = {n.split(".")[1] for n in names}
     assert models == {"cloud", "cloud_debye", "cloud_debye_scratch", "cloud_debye_log",
                       "cloud_debye_scratch_log", "cloud_debye_scratch_ens",
+                      "cloud_debye_scratch_elem", "cloud_debye_elem",
+                      "cloud_debye_scratch_elem_ens",
                       *(f"cloud_debye_{i}" for i in ("sg_number", "no_wyckoff",
                                                       "no_composition", "canonical"))}
-    assert len(names) == 10 * 6 and "cv.cloud_debye.f5" in names
-    assert names[:10] == [f"cv.{m}.f0" for m in (
+    assert len(names) == 13 * 6 and "cv.cloud_debye.f5" in names
+    assert names[:13] == [f"cv.{m}.f0" for m in (
         "cloud", "cloud_debye_scratch", "cloud_debye", "cloud_debye_scratch_log",
-        "cloud_debye_log", "cloud_debye_scratch_ens", "cloud_debye_sg_number",
+        "cloud_debye_log", "cloud_debye_scratch_ens", "cloud_debye_scratch_elem",
+        "cloud_debye_elem", "cloud_debye_scratch_elem_ens", "cloud_debye_sg_number",
         "cloud_debye_no_wyckoff", "cloud_debye_no_composition", "cloud_debye_canonical")]
-    assert all(n.endswith(".f5") for n in names[-10:])  # fold by fold: the original split last
+    assert all(n.endswith(".f5") for n in names[-13:])  # fold by fold: the original split last
     assert "--config" not in jobs[1].command and jobs[1].command.startswith("py ")
     assert "cv:canonical,cv:paper_strings" in jobs[0].command
     # --models restricts; a model the task lacks (or a baseline) is dropped

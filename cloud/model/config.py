@@ -65,6 +65,9 @@ class CloudConfig(PreTrainedConfig):
             reproduces (e.g. U below 3NRT) keeps the value loss. Same labels, same model:
             only the space the error is measured in changes (see :mod:`cloud.model.debye`).
         theta_log_std: std of log Θ implied by the training labels (set by the trainer).
+        element_features: pymatgen ``Element`` property names added, through a learned
+            linear map, to the embeddings of the composition's element tokens
+            (:mod:`cloud.model.element_features`); ``None`` (default) is the paper's CLOUD.
     """
 
     model_type = "cloud"
@@ -96,6 +99,7 @@ class CloudConfig(PreTrainedConfig):
     debye_temperature: Number = 300.0
     debye_loss: Literal["value", "log_theta"] = "value"
     theta_log_std: Number = 1.0
+    element_features: list[str] | None = None
 
     def __post_init__(self, **kwargs):
         if self.intermediate_size is None:

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from transformers import BertModel
 from transformers.utils import ModelOutput
 
 from cloud.model.config import CloudConfig
@@ -61,7 +60,7 @@ class CloudForDebye(CloudPreTrainedModel):
         super().__init__(config)
         if config.debye_target not in ("cv", "u"):
             raise ValueError(f"debye_target must be 'cv' or 'u', got {config.debye_target!r}")
-        self.bert = BertModel(config.to_bert_config(), add_pooling_layer=False)
+        self._init_encoder(config)
         self.head = CloudMLPHead(
             config.hidden_size, config.head_hidden_sizes, 1, config.head_dropout
         )

@@ -23,6 +23,7 @@ from transformers.models.bert.modeling_bert import BertLMPredictionHead, BertOnl
 from transformers.utils import ModelOutput
 
 from cloud.model.config import CloudConfig
+from cloud.model.element_features import ElementFeatureEmbedding
 
 
 class CloudMLPHead(nn.Module):
@@ -74,6 +75,28 @@ class CloudPreTrainedModel(PreTrainedModel):
         super()._init_weights(module)
         if isinstance(module, BertLMPredictionHead):
             init.zeros_(module.bias)
+        elif isinstance(module, ElementFeatureEmbedding):
+            init.copy_(module.table, module.reset_table())
+
+    def _init_encoder(self, config: CloudConfig) -> None:
+        """``self.bert`` and, when ``config.element_features`` is set, the element-property
+        embedding ``self.element_features`` (else ``None``)."""
+        self.bert = BertModel(config.to_bert_config(), add_pooling_layer=False)
+        self.element_features = None
+        if config.element_features:
+            self.element_features = ElementFeatureEmbedding(
+                config.element_features, config.vocab_size, config.hidden_size
+            )
+
+    def _run_encoder(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None,
+                     **kwargs):
+        """The encoder's output; token embeddings plus element features where configured."""
+        if self.element_features is not None and kwargs.get("inputs_embeds") is None:
+            embeds = self.bert.embeddings.word_embeddings(input_ids)
+            embeds = embeds + self.element_features(input_ids).to(embeds.dtype)
+            return self.bert(inputs_embeds=embeds, attention_mask=attention_mask,
+                             return_dict=True, **kwargs)
+        return self.bert(input_ids, attention_mask=attention_mask, return_dict=True, **kwargs)
 
     def _encode_cls(
         self,
@@ -82,7 +105,7 @@ class CloudPreTrainedModel(PreTrainedModel):
         **kwargs,
     ):
         """Run the encoder; returns (its output, the final ``[CLS]`` vector [B, H])."""
-        outputs = self.bert(input_ids, attention_mask=attention_mask, return_dict=True, **kwargs)
+        outputs = self._run_encoder(input_ids, attention_mask, **kwargs)
         return outputs, outputs.last_hidden_state[:, 0]
 
 
@@ -96,7 +119,7 @@ class CloudForMaskedLM(CloudPreTrainedModel):
 
     def __init__(self, config: CloudConfig):
         super().__init__(config)
-        self.bert = BertModel(config.to_bert_config(), add_pooling_layer=False)
+        self._init_encoder(config)
         self.cls = BertOnlyMLMHead(config.to_bert_config())
         self.post_init()
 
@@ -115,7 +138,7 @@ class CloudForMaskedLM(CloudPreTrainedModel):
         **kwargs,
     ) -> MaskedLMOutput:
         """``labels`` [B, L]: token ids at masked positions, ``-100`` elsewhere (ignored)."""
-        outputs = self.bert(input_ids, attention_mask=attention_mask, return_dict=True, **kwargs)
+        outputs = self._run_encoder(input_ids, attention_mask, **kwargs)
         logits = self.cls(outputs.last_hidden_state)
         loss = None
         if labels is not None:
@@ -162,7 +185,7 @@ class CloudForRegression(CloudPreTrainedModel):
 
     def __init__(self, config: CloudConfig):
         super().__init__(config)
-        self.bert = BertModel(config.to_bert_config(), add_pooling_layer=False)
+        self._init_encoder(config)
         self.head = CloudMLPHead(
             config.hidden_size, config.head_hidden_sizes, config.num_targets, config.head_dropout
         )
