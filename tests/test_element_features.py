@@ -136,3 +136,18 @@ def test_save_load_and_start_from_an_encoder_without_features(tokenizer, phonon_
                                encoder.bert.embeddings.word_embeddings.weight)
     assert tuned.element_features.table.abs().sum() > 0
     assert tuned.element_features.projection.weight.std() > 0
+
+
+def test_runner_setting_and_description():
+    from benchmarks.models import element_feature_names
+    from benchmarks.run import describe_model
+
+    assert element_feature_names("default") == FEATURES
+    assert element_feature_names(True) == FEATURES
+    assert element_feature_names(["Z", "X"]) == ["Z", "X"]
+    with pytest.raises(ValueError, match="element_features"):
+        element_feature_names("Z")
+    spec = {"type": "cloud_debye", "pretrained": "none", "preset": "tiny",
+            "debye_loss": "log_theta", "element_features": "default"}
+    assert describe_model(spec, False) == (
+        "cloud_debye, tiny from scratch, loss on log Θ, element features")
