@@ -151,3 +151,16 @@ def test_runner_setting_and_description():
             "debye_loss": "log_theta", "element_features": "default"}
     assert describe_model(spec, False) == (
         "cloud_debye, tiny from scratch, loss on log Θ, element features")
+
+
+def test_attention_analysis_sees_the_element_features(tokenizer, phonon_strings):
+    from cloud.analysis.attention import layer_attentions
+
+    model = _model(tokenizer, FEATURES)
+    texts = phonon_strings[:3]
+    before = [a.copy() for a in layer_attentions(model, tokenizer, texts)]
+    with torch.no_grad():
+        model.element_features.projection.weight.mul_(50.0)
+    after = list(layer_attentions(model, tokenizer, texts))
+    assert before[0].shape == after[0].shape
+    assert not all(np.allclose(b, a) for b, a in zip(before, after, strict=True))

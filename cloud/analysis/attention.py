@@ -85,8 +85,9 @@ def encoded_sections(
 
 
 def _encoder(model):
-    """The BERT encoder of a CLOUD model (``model.bert``), or the model itself."""
-    return getattr(model, "bert", model)
+    """The encoder of a CLOUD model (``model.encode``: element features included), or the
+    model itself (a bare ``BertModel``)."""
+    return getattr(model, "encode", model)
 
 
 @contextmanager

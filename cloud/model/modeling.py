@@ -88,9 +88,12 @@ class CloudPreTrainedModel(PreTrainedModel):
                 config.element_features, config.vocab_size, config.hidden_size
             )
 
-    def _run_encoder(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None,
-                     **kwargs):
-        """The encoder's output; token embeddings plus element features where configured."""
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+               **kwargs):
+        """The encoder's output (``self.bert``'s, as a dict): the token embeddings plus the
+        element features where configured. Analyses call this rather than ``self.bert`` so
+        that they see what the model sees."""
+        kwargs.pop("return_dict", None)
         if self.element_features is not None and kwargs.get("inputs_embeds") is None:
             embeds = self.bert.embeddings.word_embeddings(input_ids)
             embeds = embeds + self.element_features(input_ids).to(embeds.dtype)
@@ -105,7 +108,7 @@ class CloudPreTrainedModel(PreTrainedModel):
         **kwargs,
     ):
         """Run the encoder; returns (its output, the final ``[CLS]`` vector [B, H])."""
-        outputs = self._run_encoder(input_ids, attention_mask, **kwargs)
+        outputs = self.encode(input_ids, attention_mask, **kwargs)
         return outputs, outputs.last_hidden_state[:, 0]
 
 
@@ -138,7 +141,7 @@ class CloudForMaskedLM(CloudPreTrainedModel):
         **kwargs,
     ) -> MaskedLMOutput:
         """``labels`` [B, L]: token ids at masked positions, ``-100`` elsewhere (ignored)."""
-        outputs = self._run_encoder(input_ids, attention_mask, **kwargs)
+        outputs = self.encode(input_ids, attention_mask, **kwargs)
         logits = self.cls(outputs.last_hidden_state)
         loss = None
         if labels is not None:
