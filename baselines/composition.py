@@ -17,14 +17,9 @@ from cloud.scope.format import Scope
 PROPERTIES = ("Z", "X", "atomic_radius", "row", "group", "atomic_mass", "mendeleev_no")
 
 
-def element_properties() -> np.ndarray:
-    """[118, len(PROPERTIES)] table from pymatgen; NaN where pymatgen has no value."""
-    return element_property_table(PROPERTIES)
-
-
 def composition_features(texts: list[str]) -> np.ndarray:
     """Element fractions (118) + weighted mean, std, min, max of each elemental property."""
-    props = element_properties()
+    props = element_property_table(PROPERTIES)  # NaN where pymatgen has no value
     fill = np.nanmean(props, axis=0)
     props = np.where(np.isnan(props), fill, props)
     out = np.zeros((len(texts), len(SYMBOLS) + 4 * len(PROPERTIES)))

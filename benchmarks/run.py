@@ -211,12 +211,12 @@ def describe_model(spec: dict, smoke: bool) -> str:
     else:
         size = "committed small encoder" if pre == "default" else f"encoder {pre}"
     ablation = input_description(spec)
-    loss = ", loss on log Θ" if spec.get("debye_loss", "value") == "log_theta" else ""
+    options = ", loss on log Θ" if spec.get("debye_loss", "value") == "log_theta" else ""
     if spec.get("element_features"):
-        loss += ", element features"
+        options += ", element features"
     if int(spec.get("ensemble", 1)) > 1:
-        loss += f", ensemble of {int(spec['ensemble'])} seeds"
-    return f"{spec['type']}, {size}{loss}" + (f", {ablation}" if ablation else "") + (
+        options += f", ensemble of {int(spec['ensemble'])} seeds"
+    return f"{spec['type']}, {size}{options}" + (f", {ablation}" if ablation else "") + (
         ", smoke" if smoke else "")
 
 

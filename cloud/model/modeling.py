@@ -94,7 +94,7 @@ class CloudPreTrainedModel(PreTrainedModel):
         element features where configured. Analyses call this rather than ``self.bert`` so
         that they see what the model sees."""
         kwargs.pop("return_dict", None)
-        if self.element_features is not None and kwargs.get("inputs_embeds") is None:
+        if self.element_features is not None:
             embeds = self.bert.embeddings.word_embeddings(input_ids)
             embeds = embeds + self.element_features(input_ids).to(embeds.dtype)
             return self.bert(inputs_embeds=embeds, attention_mask=attention_mask,
