@@ -8,6 +8,8 @@ CLOUD sees, without the symmetry.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from cloud.scope.element_properties import element_property_table
@@ -18,21 +20,33 @@ PROPERTIES = ("Z", "X", "atomic_radius", "row", "group", "atomic_mass", "mendele
 
 
 def composition_features(texts: list[str]) -> np.ndarray:
-    """Element fractions (118) + weighted mean, std, min, max of each elemental property."""
+    """Element fractions (118) + weighted mean, std, min, max of each elemental property.
+
+    Every sum is an exactly rounded ``math.fsum`` over the elements in atomic-number order,
+    never a BLAS product: the features are then the same to the last bit on every processor
+    and thread count, and whatever order the SCOPE string lists its elements in. (They were
+    ``frac @ props`` before; OpenBLAS picks its kernel by processor, the last bits moved, and
+    the random forest, which breaks ties between equally good splits by those bits, grew
+    other trees on other machines.)
+    """
     props = element_property_table(PROPERTIES)  # NaN where pymatgen has no value
-    fill = np.nanmean(props, axis=0)
+    fill = [math.fsum(c[~np.isnan(c)]) / int((~np.isnan(c)).sum()) for c in props.T]
     props = np.where(np.isnan(props), fill, props)
-    out = np.zeros((len(texts), len(SYMBOLS) + 4 * len(PROPERTIES)))
+    n_props = len(PROPERTIES)
+    out = np.zeros((len(texts), len(SYMBOLS) + 4 * n_props))
     for row, text in enumerate(texts):
-        pairs = Scope.parse(text).composition
-        idx = np.array([ATOMIC_NUMBER[el] - 1 for el, _ in pairs])
-        frac = np.array([float(f) for _, f in pairs])
-        frac = frac / frac.sum()
+        pairs = sorted((ATOMIC_NUMBER[el] - 1, float(f)) for el, f in Scope.parse(text).composition)
+        idx = np.array([i for i, _ in pairs])
+        total = math.fsum(f for _, f in pairs)
+        frac = [f / total for _, f in pairs]
         out[row, idx] = frac
         p = props[idx]
-        mean = frac @ p
-        std = np.sqrt(np.maximum(frac @ (p - mean) ** 2, 0))
-        out[row, len(SYMBOLS):] = np.concatenate([mean, std, p.min(0), p.max(0)])
+        for j in range(n_props):
+            col = p[:, j]
+            mean = math.fsum(w * v for w, v in zip(frac, col, strict=True))
+            var = math.fsum(w * (v - mean) ** 2 for w, v in zip(frac, col, strict=True))
+            out[row, len(SYMBOLS) + j::n_props][:4] = (mean, math.sqrt(max(var, 0.0)),
+                                                        col.min(), col.max())
     return out
 
 
