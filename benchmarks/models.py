@@ -59,7 +59,7 @@ def _cloud(task, data, fold, cfg, work_dir, progress, kind):
     if attention is not None:  # while the fine-tuned model is alive (fold weights are deleted)
         out["attention"] = fold_attention(result.model, result.tokenizer, fold.test, test_texts,
                                           attention, kept_parts(transform))
-    if keeps_model(cfg, work_dir):  # e.g. for Debye curves or attention analyses after the run
+    if keeps_model(cfg):  # e.g. for Debye curves or attention analyses after the run
         keep = kept_model_dir(work_dir)
         if len(members) > 1:
             save_members([m.model for m in members], keep, result.tokenizer)
@@ -102,12 +102,9 @@ def scope_mode_problem(data: TaskData, mode: str) -> str | None:
     return None
 
 
-def keeps_model(cfg: dict, work_dir: Path) -> bool:
-    """``keep_model: true`` keeps every fold's model; ``keep_model_folds: [k, ...]`` only those
-    folds' (the fold index read from the work dir ``fold_<k>_train``)."""
-    if cfg.get("keep_model_folds") is not None:
-        fold = Path(work_dir).name.removeprefix("fold_").removesuffix("_train")
-        return fold.isdigit() and int(fold) in {int(k) for k in cfg["keep_model_folds"]}
+def keeps_model(cfg: dict) -> bool:
+    """Whether the fold's fine-tuned model is kept (``keep_model``, which the runner sets
+    from ``--save-models`` and a model's ``keep_model_folds``)."""
     return bool(cfg.get("keep_model"))
 
 

@@ -32,7 +32,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = Path(__file__).with_name("regression_baseline.json")
-RUN_ARGS = ["--smoke", "--no-progress"]  # with --task all
+# measured spread between machines, per model kind and metric (benchmarks/regression_spread.py)
+TOLERANCE_FILE = Path(__file__).with_name("regression_tolerance.json")
+RUN_ARGS = ["--smoke", "--no-progress", "--allow-skips"]  # with --task all
 # CPU runs with fixed seeds repeat bit for bit on one machine (tests/test_regression_stage.py);
 # other CPUs may pick other float kernels (SIMD width, reduction order): see the README.
 TOLERANCE = {"rtol": 1e-3, "atol": 1e-4}
@@ -84,9 +86,28 @@ def extract(summary: dict) -> dict:
                        checksums=dict(sorted(entry.get("checksums", {}).items())),
                        models={m: {str(k): dict(sorted(v.items()))
                                    for k, v in sorted(r["folds"].items())}
-                               for m, r in sorted(entry.get("models", {}).items())})
+                               for m, r in sorted(entry.get("models", {}).items())},
+                       types={m: model_kind(r) for m, r in sorted(entry.get("models", {}).items())})
         tasks[name] = rec
     return tasks
+
+
+def model_kind(summary_entry: dict) -> str:
+    """``network`` (a model trained by gradient descent in torch) or ``deterministic`` (the
+    baselines): their metrics move differently between machines (TOLERANCE_FILE)."""
+    kind = summary_entry.get("type") or summary_entry.get("description", "").split(",")[0]
+    return "network" if kind in ("cloud", "cloud_debye") else "deterministic"
+
+
+def load_tolerances(path: Path = TOLERANCE_FILE) -> dict:
+    """Per model kind and metric, ``{"rtol", "atol"}`` measured by ``regression.py spread``
+    (empty when the file is absent: the baseline's own tolerance then applies)."""
+    return json.loads(path.read_text()).get("tolerances", {}) if path.exists() else {}
+
+
+def tolerance_of(baseline: dict, tolerances: dict, task: str, model: str, metric: str) -> dict:
+    kind = baseline["tasks"].get(task, {}).get("types", {}).get(model)
+    return tolerances.get(kind, {}).get(metric) or baseline["tolerance"]
 
 
 def _close(base, now, tol: dict) -> bool:
@@ -97,9 +118,11 @@ def _close(base, now, tol: dict) -> bool:
     return abs(now - base) <= tol["atol"] + tol["rtol"] * abs(base)
 
 
-def compare(baseline: dict, tasks: dict) -> list[dict]:
-    """Every difference between a baseline and a run's ``extract``; empty when all agree."""
-    tol = baseline["tolerance"]
+def compare(baseline: dict, tasks: dict, tolerances: dict | None = None) -> list[dict]:
+    """Every difference between a baseline and a run's ``extract``; empty when all agree.
+    A metric may move by its tolerance: per model kind and metric from ``tolerances``
+    (:func:`load_tolerances`), else the baseline's own."""
+    tolerances = {} if tolerances is None else tolerances
     rows: list[dict] = []
 
     def moved(task, what, base, now, model="", fold="", change=""):
@@ -138,6 +161,7 @@ def compare(baseline: dict, tasks: dict) -> list[dict]:
                 bm, nm = bf.get(fold, {}), nf.get(fold, {})
                 for metric in sorted(set(bm) | set(nm)):
                     x, y = bm.get(metric), nm.get(metric)
+                    tol = tolerance_of(baseline, tolerances, task, model, metric)
                     if metric not in bm or metric not in nm or not _close(x, y, tol):
                         change = "" if x is None or y is None else (
                             f"{y - x:+.4g}" + (f" ({(y - x) / abs(x):+.2%})" if x else ""))
@@ -145,21 +169,41 @@ def compare(baseline: dict, tasks: dict) -> list[dict]:
     return rows
 
 
-def format_table(rows: list[dict], tol: dict) -> str:
+def format_table(rows: list[dict], tol: dict, recorded: dict | None = None) -> str:
+    """The differences as a table; with ``recorded`` (the baseline's versions), the library
+    versions that differ from the baseline's are named (a likely cause)."""
     import pandas as pd
 
-    head = (f"{len(rows)} value(s) differ from {BASELINE.name} (metrics may move by "
-            f"atol {tol['atol']:g} + rtol {tol['rtol']:g} x |baseline|):")
+    head = (f"{len(rows)} value(s) differ from {BASELINE.name} (metrics may move by their "
+            f"tolerance in {TOLERANCE_FILE.name}, else atol {tol['atol']:g} + rtol "
+            f"{tol['rtol']:g} x |baseline|):")
     table = pd.DataFrame(rows).to_markdown(index=False, floatfmt=".6g")
-    return (f"{head}\n\n{table}\n\nIf this change is intended, record it with: "
+    versions = ""
+    if recorded:
+        now = library_versions()
+        moved = [f"{k} {recorded[k]} -> {now[k]}" for k in now
+                 if k in recorded and recorded[k] != now[k]]
+        if moved:
+            versions = ("\n\nLibrary versions differ from the baseline's: " + ", ".join(moved)
+                        + " (install the recorded versions to compare like with like).")
+    return (f"{head}\n\n{table}{versions}\n\nIf this change is intended, record it with: "
             "python benchmarks/regression.py update")
 
 
-def build_baseline(summary: dict) -> dict:
+def library_versions() -> dict:
     import numpy
     import sklearn
     import torch
 
+    from cloud.manifest import versions
+
+    found = versions()
+    return {"python": found["python"], "torch": torch.__version__, "numpy": numpy.__version__,
+            "sklearn": sklearn.__version__, "pymatgen": found.get("pymatgen"),
+            "spglib": found.get("spglib"), "transformers": found.get("transformers")}
+
+
+def build_baseline(summary: dict) -> dict:
     return {"about": "CI regression baseline: benchmarks/run.py --task all " + " ".join(RUN_ARGS)
                      + " on ../shared/data; written by `python benchmarks/regression.py update`",
             "tolerance": {**TOLERANCE, "rule": "|now - baseline| <= atol + rtol * |baseline|, "
@@ -167,8 +211,7 @@ def build_baseline(summary: dict) -> dict:
             "recorded": {"created": summary["run"].get("created"),
                          "commit": summary["run"].get("commit"),
                          "device": summary["run"].get("device"),
-                         "python": sys.version.split()[0], "torch": torch.__version__,
-                         "numpy": numpy.__version__, "sklearn": sklearn.__version__},
+                         **library_versions()},
             "tasks": extract(summary)}
 
 
@@ -187,6 +230,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="an existing summary.json of such a run (skips the run)")
     p.add_argument("--out", type=Path, default=None, help="keep the run's outputs here")
     p.add_argument("--data-dir", type=Path, default=None)
+    p.add_argument("--tolerances", type=Path, default=TOLERANCE_FILE,
+                   help="per model kind and metric tolerances (regression_spread.py)")
     return p.parse_args(argv)
 
 
@@ -217,9 +262,9 @@ def main(argv=None) -> int:
               f"values, {time.perf_counter() - start:.0f} s)")
         return 0
     baseline = load_baseline(args.baseline)
-    rows = compare(baseline, extract(summary))
+    rows = compare(baseline, extract(summary), load_tolerances(args.tolerances))
     if rows:
-        print(format_table(rows, baseline["tolerance"]))
+        print(format_table(rows, baseline["tolerance"], baseline.get("recorded")))
         return 1
     n_tasks = len(baseline["tasks"])
     print(f"regression stage passed: {n_tasks} tasks agree with {args.baseline.name} "

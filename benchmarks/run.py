@@ -1,20 +1,19 @@
-"""Benchmark runner: ``python benchmarks/run.py --task all`` (or ``accelerate launch ...``).
+"""Benchmark runner: train and score models on benchmark folds, write leaderboards.
 
-Tasks: ``all``, a family (``matbench``), a task (``matbench_jdft2d``) or a comma list.
-For each task: load and encode its data (a missing file skips the task with the file's
-name and source), run every configured model on the requested folds, score, and write
-per-fold results atomically (reused on the next run unless ``--force``). At the end:
-``summary.json``, ``leaderboard.md``, parity plots, family files (matbench results) and
-``manifest.json`` in ``--out``. Under ``accelerate launch`` all processes train; only the
-main process writes.
+For each task: load and encode its data (a missing file skips the task, naming the file and
+where to get it), plan one job per (model, fold), reuse the stored results whose job key
+(model settings, encoder weights, data, fold rows) is unchanged, run the others (in this
+process or across the processes of ``accelerate launch``), and score them. The main process
+alone writes: per-fold results, ``summary.json``, ``leaderboard.md``, parity plots, family
+files (matbench results) and ``manifest.json`` in ``--out``. The run ends with one line
+counting the leaderboard rows done, failed and skipped; the exit status is 1 when any row
+failed or was skipped (``--allow-skips``: skips are fine), 2 for a wrong command line.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -27,13 +26,16 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # `python benchmarks/run.py` from a plain checkout
     sys.path.insert(0, str(REPO))
 
+from benchmarks import distributed  # noqa: E402
 from benchmarks.config import (  # noqa: E402
     load_layers,
     model_scope_mode,
     runnable_models,
     task_config,
 )
-from benchmarks.models import MODELS, input_description, scope_mode_problem  # noqa: E402
+from benchmarks.executors.local import execute  # noqa: E402
+from benchmarks.jobs import Job, drop_weights, job_key, stored_result  # noqa: E402
+from benchmarks.models import input_description, scope_mode_problem  # noqa: E402
 from benchmarks.reports.summary import (  # noqa: E402
     leaderboard_markdown,
     model_summary,
@@ -41,40 +43,53 @@ from benchmarks.reports.summary import (  # noqa: E402
     write_summary,
 )
 from benchmarks.tasks import Fold, TaskData, select  # noqa: E402
+from cloud.fileio import write_json_atomic  # noqa: E402
 from cloud.manifest import device_name  # noqa: E402
+
+EXAMPLES = """examples:
+  python benchmarks/run.py --task matbench_jdft2d --smoke --out runs/smoke
+  python benchmarks/run.py --task all --allow-skips            # every task, 5 folds
+  accelerate launch --num_processes 4 benchmarks/run.py --task matbench --out runs/mb
+  python benchmarks/run.py --task cv --models cloud_debye --save-models --out runs/cv
+"""
+
+
+class UsageError(Exception):
+    """A command line naming something that does not exist (exit status 2)."""
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--task", default="all")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--task", default="all",
+                   help="all, a family (matbench, phonon, discovery, unconvbench), a task "
+                        "(matbench_jdft2d) or a comma list")
     p.add_argument("--folds", default=None, help="comma list of fold indices (default: config)")
     p.add_argument("--smoke", action="store_true", help="small real folds, tiny model")
-    p.add_argument("--data-dir", type=Path, default=None)
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="local data folder (default: $CLOUD_DATA_DIR, then the download cache)")
     p.add_argument("--out", type=Path, default=Path("runs/benchmark"))
     p.add_argument("--config", type=Path, default=None, help="YAML merged over the defaults")
     p.add_argument("--pretrained", default=None,
                    help="encoder for CLOUD models: a checkpoint dir, 'default' or 'none'")
     p.add_argument("--models", default=None, help="comma list of configured models to run")
     p.add_argument("--force", action="store_true", help="recompute finished folds")
+    p.add_argument("--save-models", action="store_true",
+                   help="keep every fold's fine-tuned CLOUD model in <out>/<task>/<model>/"
+                        "fold_<k>_model (save_pretrained format, with its tokenizer and "
+                        "target scaling) for `python -m cloud.predict`")
+    p.add_argument("--distribute", choices=distributed.MODES, default="jobs",
+                   help="under accelerate launch: split the jobs across the processes "
+                        "(default) or train each job data-parallel on all of them")
+    p.add_argument("--allow-skips", action="store_true",
+                   help="exit 0 even when tasks or models were skipped (failures still "
+                        "exit 1)")
     p.add_argument("--report-only", action="store_true",
-                   help="train no CLOUD model: report the folds already in --out (e.g. "
-                        "after scripts/run_lanes.py), missing folds named; the baselines "
-                        "(seconds each) still run")
+                   help="train no CLOUD model: report the folds already in --out, missing "
+                        "folds named; the baselines (seconds each) still run")
     p.add_argument("--no-progress", action="store_true")
     return p.parse_args(argv)
-
-
-def is_main() -> bool:
-    from accelerate import PartialState
-
-    return PartialState().is_main_process
-
-
-def _write_json(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, default=float))
-    tmp.replace(path)
 
 
 def smoke_fold(fold: Fold, cfg: dict, seed: int = 0) -> Fold:
@@ -86,124 +101,196 @@ def smoke_fold(fold: Fold, cfg: dict, seed: int = 0) -> Fold:
     return Fold(train, test)
 
 
-def run_fold(task, data: TaskData, fold: Fold, name: str, spec: dict, path: Path,
-             progress: bool) -> dict:
-    work = path.with_name(path.stem + "_train")
-    state = work / "trainer_state.json"
-    if state.exists() and json.loads(state.read_text()).get("finished"):
-        shutil.rmtree(work)  # a finished training whose result is redone (--force)
-    start = time.perf_counter()
-    out = MODELS[spec["type"]](task, data, fold, spec, work, progress)
-    preds = np.asarray(out.pop("predictions"), dtype=float)
-    record = {"task": task.name, "model": name, "n_train": len(fold.train),
-              "n_test": len(fold.test), "metrics": task.fold_metrics(data, fold, preds),
-              "predictions": dict(zip(fold.test, preds.tolist(), strict=True)),
-              "time_s": time.perf_counter() - start, "config": spec,
-              "device": device_name(),
-              **{k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in out.items()}}
-    if is_main():
-        _write_json(path, record)
-        if (work / "checkpoint").exists():  # keep metrics.csv and trainer_state, drop weights
-            shutil.rmtree(work / "checkpoint", ignore_errors=True)
-            shutil.rmtree(work / "best", ignore_errors=True)
-    return record
+def model_spec(spec: dict, fold_index: int, args) -> dict:
+    """A model's settings for one fold: ``--pretrained`` and whether its model is kept."""
+    spec = dict(spec)
+    if spec["type"] in ("cloud", "cloud_debye"):
+        if args.pretrained is not None:
+            spec["pretrained"] = args.pretrained
+        keep_folds = spec.get("keep_model_folds")
+        spec["keep_model"] = bool(args.save_models or spec.get("keep_model") or (
+            keep_folds is not None and fold_index in {int(k) for k in keep_folds}))
+    return spec
 
 
-def run_task(task, args, layers, summary: dict, family_results: dict) -> None:
+class TaskRun:
+    """One task of a run: its data, its jobs, and its entry of the summary."""
+
+    def __init__(self, task, args, layers, group: distributed.ProcessGroup):
+        self.task, self.args, self.group = task, args, group
+        self.cfg = task_config(layers, task.name, task.family, args.smoke)
+        self.dir = args.out / task.name
+        self._data: dict[str, TaskData] = {}
+
+    def data(self, mode: str) -> TaskData:
+        """The task's data in a SCOPE mode; the main process encodes (and caches) first."""
+        if mode not in self._data:
+            self._data[mode] = self.group.main_first(
+                lambda: self.task.load(self.args.data_dir, mode, not self.args.no_progress))
+        return self._data[mode]
+
+    def folds(self) -> list[int]:
+        return [int(k) for k in self.args.folds.split(",")] if self.args.folds else (
+            self.cfg["folds"])
+
+    def plan(self, wanted, entry: dict) -> tuple[dict[str, list[Job]], dict[str, dict]]:
+        """Per model, its jobs; and the stored results that are reused."""
+        jobs: dict[str, list[Job]] = {}
+        reused: dict[str, dict] = {}
+        for name, spec in runnable_models(self.cfg, self.task.kind, wanted).items():
+            mode = model_scope_mode(self.cfg, spec)
+            data = self.data(mode)
+            if problem := scope_mode_problem(data, mode):
+                entry.setdefault("skipped_models", {})[name] = problem
+                print(f"[{self.task.name}] {name} skipped: {problem}", file=sys.stderr)
+                continue
+            jobs[name], reused[name] = [], {}
+            for k in self.folds():
+                if k >= len(data.folds):
+                    raise UsageError(f"{self.task.name} has folds 0-{len(data.folds) - 1}, "
+                                     f"not {k}")
+                fold = smoke_fold(data.folds[k], self.cfg, seed=k) if self.args.smoke else (
+                    data.folds[k])
+                fspec = model_spec(spec, k, self.args)
+                key, parts = job_key(self.task, data, fspec, k, fold, self.args.smoke)
+                job = Job(self.task.name, name, fspec, k, fold,
+                          self.dir / name / f"fold_{k}.json", mode, key, parts)
+                record, why = (None, "--force") if self.args.force else stored_result(job)
+                if record is not None:
+                    reused[name][k] = record
+                elif self.args.report_only and job.trains_network:
+                    entry.setdefault("missing_folds", {}).setdefault(name, []).append(k)
+                else:
+                    if job.result_path.exists() and self.group.is_main:
+                        print(f"[{self.task.name}] {name} fold {k}: recomputing ({why})",
+                              file=sys.stderr)
+                    jobs[name].append(job)
+        return jobs, reused
+
+    def write_input_errors(self, data: TaskData) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.dir / "input_errors.csv", "w", newline="") as fh:
+            csv.writer(fh).writerows([("id", "kind", "message"), *data.errors])
+
+
+def run_task(task, args, layers, summary: dict, family_results: dict,
+             group: distributed.ProcessGroup) -> None:
+    """Load → plan → run the jobs → store their records → summarise the task's models."""
     from cloud.data import ChecksumError, DataMissingError
 
-    cfg = task_config(layers, task.name, task.family, args.smoke)
+    t0 = time.perf_counter()
+    run = TaskRun(task, args, layers, group)
     entry = summary["tasks"].setdefault(task.name, {"family": task.family})
     if args.smoke:
-        task.use_smoke_sample(cfg.get("max_train_rows", 240), cfg.get("max_test_rows", 80))
-    t0 = time.perf_counter()
-    loaded: dict[str, TaskData] = {}
-
-    def data_for(mode: str) -> TaskData:  # a model may ask for another SCOPE mode
-        if mode not in loaded:
-            loaded[mode] = task.load(args.data_dir, mode, not args.no_progress)
-        return loaded[mode]
-
+        task.use_smoke_sample(run.cfg.get("max_train_rows", 240),
+                              run.cfg.get("max_test_rows", 80))
     try:
-        data = data_for(cfg.get("scope_mode", "paper"))
+        data = run.data(run.cfg.get("scope_mode", "paper"))
     except (DataMissingError, ChecksumError) as exc:
         entry.update(status="skipped", reason=str(exc))
         print(f"[{task.name}] skipped: {str(exc).splitlines()[0]}", file=sys.stderr)
         return
-    task_dir = args.out / task.name
     entry.update(status="done", source=data.source, coverage=data.coverage,
                  partial=data.partial, n_rows=len(data.ids), n_total=data.n_total,
                  n_input_errors=len(data.errors), checksums=data.checksums, models={})
-    if is_main():
-        task_dir.mkdir(parents=True, exist_ok=True)
-        with open(task_dir / "input_errors.csv", "w", newline="") as fh:
-            csv.writer(fh).writerows([("id", "kind", "message"), *data.errors])
-    folds = [int(k) for k in args.folds.split(",")] if args.folds else cfg["folds"]
-    wanted = args.models.split(",") if args.models else list(cfg["models"])
-    for name, spec in runnable_models(cfg, task.kind, wanted).items():
-        spec = dict(spec)
-        if args.pretrained is not None and spec["type"].startswith("cloud"):
-            spec["pretrained"] = args.pretrained
-        mode = model_scope_mode(cfg, spec)
-        data = data_for(mode)
-        if problem := scope_mode_problem(data, mode):
-            entry.setdefault("skipped_models", {})[name] = problem
-            print(f"[{task.name}] {name} skipped: {problem}", file=sys.stderr)
-            continue
-        results, missing = {}, []
-        for k in folds:
-            fold = data.folds[k]
-            if args.smoke:
-                fold = smoke_fold(fold, cfg, seed=k)
-            path = task_dir / name / f"fold_{k}.json"
-            if path.exists() and not args.force:
-                results[k] = json.loads(path.read_text())
-                continue
-            if args.report_only and spec["type"].startswith("cloud"):
-                missing.append(k)
-                continue
-            print(f"[{task.name}] {name} fold {k}: {len(fold.train)} train, "
-                  f"{len(fold.test)} test ({data.coverage})", file=sys.stderr)
-            results[k] = run_fold(task, data, fold, name, spec, path, not args.no_progress)
-        if not results:
-            entry.setdefault("skipped_models", {})[name] = (
-                f"--report-only: no finished fold in {task_dir / name}")
-            continue
-        description = describe_model(spec, args.smoke)
-        if [k for k in missing if k not in task.extra_folds]:
-            description += f"; only folds {sorted(results)} of {folds} finished"
-        cv = {k: r for k, r in results.items() if k not in task.extra_folds} or results
-        entry["models"][name] = {**model_summary(cv), "coverage": data.coverage,
-                                 "description": description,
-                                 "trained_on": sorted({r.get("device", "not recorded")
-                                                       for r in results.values()})}
-        extra = {f"{task.extra_folds[k]} (fold {k})": results[k]["metrics"]
-                 for k in sorted(results) if k in task.extra_folds and cv is not results}
-        if extra:  # e.g. the phonon tasks' original split, never averaged into the CV mean
-            entry["models"][name]["extra_folds"] = extra
-        if missing:
-            entry["models"][name]["missing_folds"] = missing
-        family_results.setdefault(task.name, {
-            "partial": data.partial, "models": {},
-            "targets": dict(zip(data.ids, data.targets.tolist(), strict=True))})
-        family_results[task.name]["models"][name] = results
-        if is_main():
-            ids = [i for r in results.values() for i in r["predictions"]]
-            preds = np.array([p for r in results.values() for p in r["predictions"].values()])
-            parity_plot(task_dir / f"parity_{name}.png", data.targets[data.rows(ids)], preds,
-                        f"{task.name} — {name} ({data.coverage})", task.unit)
-            if any(r.get("attention") for r in results.values()):  # attention: true (models)
-                from benchmarks.reports.attention_report import write_attention_report
-
-                report = write_attention_report(task_dir, task.name, name, results,
-                                                entry["models"][name]["description"])
-                entry["models"][name]["attention"] = str(report.relative_to(args.out))
+    if group.is_main:
+        run.write_input_errors(data)
+    wanted = args.models.split(",") if args.models else None
+    jobs, results = run.plan(wanted, entry)
+    all_jobs = [j for js in jobs.values() for j in js]
+    records = execute(all_jobs, group, task, lambda j: run.data(j.scope_mode), args.force,
+                      not args.no_progress)
+    if not group.is_main:
+        return
+    for job, record in zip(all_jobs, records, strict=True):
+        store_record(job, record)
+        if record["status"] == "done":
+            results[job.model][job.fold_index] = record
+        else:
+            entry.setdefault("failed", {}).setdefault(job.model, {})[job.fold_index] = (
+                record["error"])
+    for name in jobs:
+        summarise_model(task, run, name, results[name], entry, family_results)
+    entry["rows"] = row_status(run, wanted, jobs, entry)
     entry["time_s"] = time.perf_counter() - t0
+
+
+def row_status(run: TaskRun, wanted, jobs: dict, entry: dict) -> dict[str, dict]:
+    """Each requested model's row of this task: done, failed (which folds, why) or skipped
+    (why)."""
+    rows = {}
+    models = run.cfg["models"]
+    for name in wanted or [m for m in models if "type" in models[m]]:
+        if name in entry.get("failed", {}):
+            rows[name] = {"status": "failed", "reason": "; ".join(
+                f"fold {k}: {e}" for k, e in sorted(entry["failed"][name].items()))}
+        elif name in entry["models"]:
+            rows[name] = {"status": "done"}
+        elif name in entry.get("skipped_models", {}):
+            rows[name] = {"status": "skipped", "reason": entry["skipped_models"][name]}
+        elif name not in jobs:
+            why = (f"not a model of {run.task.name}" if name not in models or "type" not in
+                   models[name] else f"needs a Debye task; {run.task.name} is {run.task.kind}")
+            rows[name] = {"status": "skipped", "reason": why}
+    return rows
+
+
+def store_record(job: Job, record: dict) -> None:
+    """Write a job's record: its fold file (then its training weights go) or its error."""
+    if record["status"] == "done":
+        write_json_atomic(job.result_path, record)
+        job.error_path.unlink(missing_ok=True)
+        drop_weights(job)
+    else:
+        write_json_atomic(job.error_path, record)
+
+
+def summarise_model(task, run: TaskRun, name: str, results: dict, entry: dict,
+                    family_results: dict) -> None:
+    """A model's summary entry, parity plot and attention report from its fold records."""
+    missing = entry.get("missing_folds", {}).get(name, [])
+    if not results:
+        if missing:
+            entry.setdefault("skipped_models", {})[name] = (
+                f"--report-only: no finished fold in {run.dir / name}")
+        return
+    spec = next(iter(results.values()))["config"]
+    description = describe_model(spec, run.args.smoke)
+    if failed := entry.get("failed", {}).get(name):
+        description += f"; folds {sorted(failed)} failed"
+    if [k for k in missing if k not in task.extra_folds]:
+        description += f"; only folds {sorted(results)} of {run.folds()} finished"
+    cv = {k: r for k, r in results.items() if k not in task.extra_folds} or results
+    data = run.data(model_scope_mode(run.cfg, spec))
+    entry["models"][name] = {**model_summary(cv), "type": spec["type"], "coverage": data.coverage,
+                             "description": description,
+                             "trained_on": sorted({r.get("device", "not recorded")
+                                                   for r in results.values()})}
+    extra = {f"{task.extra_folds[k]} (fold {k})": results[k]["metrics"]
+             for k in sorted(results) if k in task.extra_folds and cv is not results}
+    if extra:  # e.g. the phonon tasks' original split, never averaged into the CV mean
+        entry["models"][name]["extra_folds"] = extra
+    if missing:
+        entry["models"][name]["missing_folds"] = missing
+    family_results.setdefault(task.name, {
+        "partial": data.partial, "models": {},
+        "targets": dict(zip(data.ids, data.targets.tolist(), strict=True))})
+    family_results[task.name]["models"][name] = results
+    ids = [i for r in results.values() for i in r["predictions"]]
+    preds = np.array([p for r in results.values() for p in r["predictions"].values()])
+    parity_plot(run.dir / f"parity_{name}.png", data.targets[data.rows(ids)], preds,
+                f"{task.name} — {name} ({data.coverage})", task.unit)
+    if any(r.get("attention") for r in results.values()):  # attention: true (models)
+        from benchmarks.reports.attention_report import write_attention_report
+
+        report = write_attention_report(run.dir, task.name, name, results,
+                                        entry["models"][name]["description"])
+        entry["models"][name]["attention"] = str(report.relative_to(run.args.out))
 
 
 def describe_model(spec: dict, smoke: bool) -> str:
     """Model size and encoder, for every reported number."""
-    if not spec["type"].startswith("cloud"):
+    if spec["type"] not in ("cloud", "cloud_debye"):
         return spec["type"]
     pre = spec.get("pretrained", "default")
     if pre in (None, "none", "scratch"):
@@ -220,23 +307,49 @@ def describe_model(spec: dict, smoke: bool) -> str:
         ", smoke" if smoke else "")
 
 
-def main(argv=None) -> int:
-    from cloud.manifest import build_manifest, write_manifest
+def check_names(args, layers, tasks) -> None:
+    """Unknown model names are a usage error, before any work starts."""
+    if not args.models:
+        return
+    known = {}
+    for t in tasks:
+        known.update(dict.fromkeys(
+            m for m, s in task_config(layers, t.name, t.family, args.smoke)["models"].items()
+            if "type" in s))
+    unknown = [m for m in args.models.split(",") if m not in known]
+    if unknown:
+        raise UsageError(f"unknown model {', '.join(map(repr, unknown))} for the selected "
+                         f"tasks; configured models: {', '.join(known)}")
 
-    args = parse_args(argv)
-    layers = load_layers(args.config)
-    tasks = select(args.task)
-    start = time.perf_counter()
-    base = build_manifest()
-    summary = {"run": {"created": base["created"], "commit": base["git"]["commit"],
-                       "device": device_name(base["device"]),
-                       "smoke": args.smoke, "task": args.task},
-               "tasks": {}}
-    family_results: dict[str, dict] = {}
-    for task in tasks:
-        run_task(task, args, layers, summary, family_results)
-    if not is_main():
-        return 0
+
+def account(summary: dict) -> dict:
+    """Leaderboard rows (task x model) done, failed and skipped, each with its reason."""
+    rows = {"done": [], "failed": [], "skipped": []}
+    for name, entry in summary["tasks"].items():
+        if entry.get("status") == "skipped":
+            rows["skipped"].append((name, "all models", entry.get("reason", "").splitlines()[0]))
+        for model, row in entry.get("rows", {}).items():
+            rows[row["status"]].append((name, model, row.get("reason", "")))
+    return rows
+
+
+def account_line(rows: dict) -> str:
+    def detail(kind):
+        return "; ".join(f"{t} {m}: {why}" for t, m, why in rows[kind][:8]) + (
+            f"; ... {len(rows[kind]) - 8} more" if len(rows[kind]) > 8 else "")
+
+    line = (f"rows: {len(rows['done'])} done, {len(rows['failed'])} failed, "
+            f"{len(rows['skipped'])} skipped")
+    for kind in ("failed", "skipped"):
+        if rows[kind]:
+            line += f" | {kind}: {detail(kind)}"
+    return line
+
+
+def write_run_outputs(args, layers, tasks, summary, family_results, start) -> None:
+    """Family files, summary.json, leaderboard.md and manifest.json (main process)."""
+    from cloud.manifest import write_manifest
+
     args.out.mkdir(parents=True, exist_ok=True)
     for family in dict.fromkeys(t.family for t in tasks):
         members = [t for t in tasks if t.family == family]
@@ -254,12 +367,45 @@ def main(argv=None) -> int:
                    seeds={"train": "per model config (train.seed)", "smoke_folds": "fold index"},
                    timings={"total_s": time.perf_counter() - start,
                             **{n: e.get("time_s") for n, e in summary["tasks"].items()}},
+                   processes={"world_size": summary["run"]["processes"],
+                              "distribute": args.distribute},
                    args={k: str(v) for k, v in vars(args).items()})
-    done = [n for n, e in summary["tasks"].items() if e.get("status") == "done"]
-    skipped = [n for n, e in summary["tasks"].items() if e.get("status") == "skipped"]
-    print(f"done: {len(done)} tasks, skipped: {len(skipped)} ({', '.join(skipped) or '-'}); "
-          f"reports in {args.out}", file=sys.stderr)
-    return 0
+
+
+def main(argv=None) -> int:
+    from cloud.manifest import build_manifest
+
+    args = parse_args(argv)
+    try:
+        layers = load_layers(args.config)
+        tasks = select(args.task)
+        check_names(args, layers, tasks)
+    except (UsageError, ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    group = distributed.setup(args.distribute)
+    start = time.perf_counter()
+    base = build_manifest()
+    summary = {"run": {"created": base["created"], "commit": base["git"]["commit"],
+                       "device": device_name(base["device"]), "smoke": args.smoke,
+                       "task": args.task, "processes": group.world_size},
+               "tasks": {}}
+    family_results: dict[str, dict] = {}
+    try:
+        for task in tasks:
+            run_task(task, args, layers, summary, family_results, group)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not group.is_main:
+        return 0
+    rows = account(summary)
+    summary["account"] = {k: [list(r) for r in v] for k, v in rows.items()}
+    write_run_outputs(args, layers, tasks, summary, family_results, start)
+    print(f"{account_line(rows)}; reports in {args.out}", file=sys.stderr)
+    if rows["failed"] or not rows["done"]:
+        return 1
+    return 1 if rows["skipped"] and not args.allow_skips else 0
 
 
 if __name__ == "__main__":

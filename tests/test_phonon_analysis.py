@@ -4,7 +4,6 @@ the AFLOW Debye-temperature reader and matching, and the family outputs of a smo
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -176,10 +175,20 @@ def test_theta_statistics_on_a_synthetic_example():
 
 
 def test_keep_model_folds_selects_folds():
-    assert keeps_model({"keep_model_folds": [5]}, Path("out/cv/cloud_debye/fold_5_train"))
-    assert not keeps_model({"keep_model_folds": [5]}, Path("out/cv/cloud_debye/fold_0_train"))
-    assert keeps_model({"keep_model": True}, Path("out/cv/cloud_debye/fold_0_train"))
-    assert not keeps_model({}, Path("out/cv/cloud_debye/fold_0_train"))
+    from argparse import Namespace
+
+    from benchmarks.run import model_spec
+
+    args = Namespace(pretrained=None, save_models=False)
+    spec = {"type": "cloud_debye", "keep_model_folds": [5]}
+    assert keeps_model(model_spec(spec, 5, args))
+    assert not keeps_model(model_spec(spec, 0, args))
+    assert keeps_model(model_spec({"type": "cloud", "keep_model": True}, 0, args))
+    assert not keeps_model(model_spec({"type": "cloud"}, 0, args))
+    # --save-models keeps every fold's model; baselines have none to keep
+    saving = Namespace(pretrained=None, save_models=True)
+    assert keeps_model(model_spec({"type": "cloud"}, 3, saving))
+    assert not keeps_model(model_spec({"type": "dummy"}, 3, saving))
 
 
 @pytest.fixture(scope="module")

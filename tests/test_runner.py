@@ -23,7 +23,8 @@ def smoke_run(tmp_path_factory, shared_data):
     mp.setenv("CLOUD_CACHE_DIR", str(out / "cache"))
     mp.setattr("urllib.request.urlopen", _offline)
     code = main(["--task", "matbench_jdft2d,matbench_dielectric,matbench_mp_gap", "--smoke",
-                 "--data-dir", str(shared_data), "--out", str(out / "run"), "--no-progress"])
+                 "--data-dir", str(shared_data), "--out", str(out / "run"), "--no-progress",
+                 "--allow-skips"])
     yield code, out / "run", mp
     mp.undo()
 
@@ -60,7 +61,7 @@ def test_finished_folds_are_reused_unless_forced(smoke_run, shared_data):
     before = fold.read_text()
     stamp = fold.stat().st_mtime_ns
     args = ["--task", "matbench_jdft2d", "--smoke", "--data-dir", str(shared_data),
-            "--out", str(out), "--no-progress"]
+            "--out", str(out), "--no-progress", "--allow-skips"]
     assert main(args) == 0
     assert fold.stat().st_mtime_ns == stamp
     assert main([*args, "--force", "--models", "cloud"]) == 0

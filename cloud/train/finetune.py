@@ -126,7 +126,7 @@ def finetune(
     val_ds = subset(va, fold.train_texts, y, train_extras) if len(va) else None
     test_ds = ScopeDataset(fold.test_texts, tokenizer, None, fold.test_extras, cfg.max_length)
     collator = RegressionCollator(tokenizer.pad_token_id)
-    accelerator = accelerator or make_accelerator(cfg)
+    accelerator = accelerator or make_accelerator(cfg, split_batches=True)
     result = fit(model, train_ds, val_ds, collator, cfg, out_dir=out_dir, score="mae",
                  accelerator=accelerator, progress=progress, desc=f"fine-tune ({kind})")
     out = predict(model, test_ds, collator, cfg.eval_batch_size, accelerator)

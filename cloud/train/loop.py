@@ -42,9 +42,11 @@ class FitResult:
     wall_time: float = 0.0
 
 
-def make_accelerator(cfg: TrainConfig):
-    """An ``Accelerator`` with the precision the hardware supports."""
-    from accelerate import Accelerator
+def make_accelerator(cfg: TrainConfig, split_batches: bool = False):
+    """An ``Accelerator`` with the precision the hardware supports. ``split_batches``: the
+    configured batch is the global one, each of K processes trains on a K-th of it (so a
+    data-parallel fine-tune takes the same steps on the same batches as one process)."""
+    from accelerate import Accelerator, DataLoaderConfiguration
 
     gpu = torch.cuda.is_available()
     precision = cfg.mixed_precision
@@ -52,7 +54,8 @@ def make_accelerator(cfg: TrainConfig):
         precision = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if gpu else "no"
     # cpu=True without a GPU: several processes started by `accelerate launch --multi_gpu`
     # or torchrun then form a gloo (MULTI_CPU) group instead of running independently.
-    return Accelerator(mixed_precision=precision, cpu=not gpu)
+    return Accelerator(mixed_precision=precision, cpu=not gpu,
+                       dataloader_config=DataLoaderConfiguration(split_batches=split_batches))
 
 
 def _seed_epoch(cfg: TrainConfig, epoch: int, rank: int, collators) -> None:
@@ -276,6 +279,7 @@ def fit(
         if stop:
             break
     _restore_best(accelerator.unwrap_model(model), out_dir, best_state)
+    accelerator.wait_for_everyone()  # every process has read best/ before anyone moves on
     return result
 
 

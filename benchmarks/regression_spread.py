@@ -1,0 +1,191 @@
+"""Measure how far the regression stage's metrics move between machines, and set tolerances.
+
+``python benchmarks/regression_spread.py`` runs the regression stage's smoke run
+(``benchmarks/run.py --task all --smoke``) several times on this machine, changing only
+what differs between machines with the same code and data:
+
+- the thread count (1, 2, 4: another float summation order in torch and BLAS);
+- the processor's kernels: ``OPENBLAS_CORETYPE=Haswell`` (another OpenBLAS kernel, as on
+  processors where it is set) with ``ATEN_CPU_CAPABILITY=avx2`` (torch without AVX-512);
+
+and once with every model's seed moved by one, which is not a machine difference but the
+size of a real change (another model). Per model kind (``network``: CLOUD models trained in
+torch; ``deterministic``: the baselines) and metric it records the largest move against the
+reference run and sets the tolerance to ``SAFETY`` times it, into
+``benchmarks/regression_tolerance.json``, with how it was measured and how it compares with
+the seed spread. ``regression.py check`` reads that file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from benchmarks.regression import (  # noqa: E402
+    TOLERANCE_FILE,
+    default_data_dir,
+    extract,
+    library_versions,
+    offline_env,
+    run_command,
+)
+
+SAFETY = 10.0  # tolerance = SAFETY x the largest move seen between machine variants
+FLOOR = {"rtol": 1e-7, "atol": 1e-9}  # never tighter than float noise
+VARIANTS = {  # name -> environment changes; "reference" is the run every other is compared to
+    "reference": {"OMP_NUM_THREADS": "2"},
+    "threads_1": {"OMP_NUM_THREADS": "1"},
+    "threads_4": {"OMP_NUM_THREADS": "4"},
+    "other_kernels": {"OMP_NUM_THREADS": "2", "OPENBLAS_CORETYPE": "Haswell",
+                      "ATEN_CPU_CAPABILITY": "avx2"},
+}
+SEED_VARIANT = "seed_plus_1"
+
+EXAMPLE = """example:
+  python benchmarks/regression_spread.py            # about 5 runs of the smoke stage
+  python benchmarks/regression_spread.py --summaries runs/spread   # re-derive from runs
+"""
+
+
+def seed_overlay(path: Path) -> Path:
+    """A config file moving every model's seed by one (every task's merged models)."""
+    from benchmarks.config import load_layers, task_config
+    from benchmarks.tasks import select
+
+    layers = load_layers()
+    tasks = {}
+    for t in select("all"):
+        models = {}
+        for name, spec in task_config(layers, t.name, t.family, smoke=True)["models"].items():
+            if "type" not in spec:
+                continue
+            if spec["type"] in ("cloud", "cloud_debye"):
+                seed = int((spec.get("train") or {}).get("seed", 42))
+                models[name] = {"train": {"seed": seed + 1}}
+            elif "seed" in spec:
+                models[name] = {"seed": int(spec["seed"]) + 1}
+        tasks[t.name] = {"models": models}
+    path.write_text(yaml.safe_dump({"tasks": tasks}))
+    return path
+
+
+def run_variant(name: str, out: Path, data_dir: Path, scope_cache: Path) -> Path:
+    summary = out / name / "summary.json"
+    if summary.exists():
+        return summary
+    cmd = run_command(out / name, data_dir)
+    env = offline_env(out / name / "download-cache", str(scope_cache))
+    if name == SEED_VARIANT:
+        cmd += ["--config", str(seed_overlay(out / "seed_plus_1.yaml"))]
+        env.update(VARIANTS["reference"])
+    else:
+        env.update(VARIANTS[name])
+    t0 = time.perf_counter()
+    print(f"spread: {name} ...", file=sys.stderr, flush=True)
+    subprocess.run(cmd, env=env, check=True, cwd=REPO, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    print(f"spread: {name} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return summary
+
+
+def moves(reference: dict, other: dict) -> dict[tuple[str, str], dict]:
+    """Per (model kind, metric): the largest absolute and relative move, and where."""
+    out: dict[tuple[str, str], dict] = {}
+    for task, rec in reference.items():
+        if rec.get("status") != "done" or task not in other:
+            continue
+        for model, folds in rec["models"].items():
+            kind = rec["types"][model]
+            for fold, metrics in folds.items():
+                for metric, base in metrics.items():
+                    now = other[task]["models"].get(model, {}).get(fold, {}).get(metric)
+                    if now is None or base is None or math.isnan(base) or math.isnan(now):
+                        continue
+                    d = abs(now - base)
+                    m = out.setdefault((kind, metric), {"abs": 0.0, "rel": 0.0, "n": 0,
+                                                        "where": ""})
+                    m["n"] += 1
+                    rel = d / abs(base) if base else (0.0 if d == 0 else math.inf)
+                    if abs(base) >= 1e-2 and rel > m["rel"]:
+                        m["rel"], m["where"] = rel, f"{task} {model} fold {fold}"
+                    if abs(base) < 1e-2:  # near zero (e.g. R² of a weak model): absolute
+                        m["abs"] = max(m["abs"], d)
+    return out
+
+
+def tolerances(per_variant: dict[str, dict]) -> dict:
+    table: dict[str, dict] = {}
+    keys = {k for v in per_variant.values() for k in v}
+    for kind, metric in sorted(keys):
+        worst_rel = max(v.get((kind, metric), {}).get("rel", 0.0) for v in per_variant.values())
+        worst_abs = max(v.get((kind, metric), {}).get("abs", 0.0) for v in per_variant.values())
+        table.setdefault(kind, {})[metric] = {
+            "rtol": max(SAFETY * worst_rel, FLOOR["rtol"]),
+            "atol": max(SAFETY * worst_abs, FLOOR["atol"]),
+            "largest_move_rel": worst_rel, "largest_move_abs_near_zero": worst_abs}
+    return table
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=EXAMPLE,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--summaries", type=Path, default=None,
+                   help="keep (and reuse) the runs here instead of a temporary folder")
+    p.add_argument("--data-dir", type=Path, default=None)
+    p.add_argument("--out", type=Path, default=TOLERANCE_FILE)
+    args = p.parse_args(argv)
+    data_dir = args.data_dir or default_data_dir()
+    with tempfile.TemporaryDirectory(prefix="cloud-spread-") as tmp:
+        root = args.summaries or Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        scope_cache = root / "scope-cache"  # encode once, for every variant
+        runs = {name: extract(json.loads(run_variant(name, root, data_dir,
+                                                     scope_cache).read_text()))
+                for name in [*VARIANTS, SEED_VARIANT]}
+    reference = runs.pop("reference")
+    seed = moves(reference, runs.pop(SEED_VARIANT))
+    machine = {name: moves(reference, run) for name, run in runs.items()}
+    table = tolerances(machine)
+    for kind, metrics in table.items():
+        for metric, tol in metrics.items():
+            s = seed.get((kind, metric), {})
+            tol["seed_move_rel"] = s.get("rel", 0.0)
+            tol["seed_move_abs_near_zero"] = s.get("abs", 0.0)
+    record = {
+        "about": "Tolerances of the regression stage per model kind and metric: "
+                 f"{SAFETY:g} x the largest move of the smoke run's metrics between machine "
+                 "variants (threads 1/2/4; OPENBLAS_CORETYPE=Haswell with "
+                 "ATEN_CPU_CAPABILITY=avx2) on one machine; relative for |value| >= 0.01, "
+                 "absolute below. seed_move_*: the same measure for every seed moved by one "
+                 "(a real change), for comparison. Written by benchmarks/regression_spread.py.",
+        "rule": "|now - baseline| <= atol + rtol * |baseline|",
+        "variants": {**VARIANTS, SEED_VARIANT: "reference with every model's seed + 1"},
+        "recorded": {"created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                     **library_versions()},
+        "tolerances": table,
+        "largest_moves": {name: {f"{k}/{m}": v for (k, m), v in mv.items()}
+                          for name, mv in {**machine, SEED_VARIANT: seed}.items()},
+    }
+    args.out.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"tolerances written: {args.out}")
+    for kind, metrics in table.items():
+        for metric, tol in metrics.items():
+            print(f"  {kind:13s} {metric:12s} rtol {tol['rtol']:.2e} atol {tol['atol']:.2e} "
+                  f"(seed move {tol['seed_move_rel']:.2e})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

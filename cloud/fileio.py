@@ -1,0 +1,25 @@
+"""Atomic file writes: a reader (or an interrupted run) never sees half a file.
+
+Each write goes to a temporary file in the same folder, named by the writing process, and
+is renamed over the target, which POSIX makes atomic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    return path
+
+
+def write_json_atomic(path: str | Path, obj, indent: int = 1) -> Path:
+    """``obj`` as JSON (numpy scalars and other numbers through ``float``)."""
+    return write_text_atomic(path, json.dumps(obj, indent=indent, default=float))
