@@ -110,7 +110,8 @@ def job_key(task: TaskAdapter, data: TaskData, spec: dict, fold_index: int, fold
     """The hash of everything that determines a job's result, and its readable parts."""
     settings = {k: v for k, v in spec.items() if k not in NOT_IN_KEY}
     encoder = None
-    if spec.get("type") in CLOUD_TYPES:
+    if spec.get("type") in CLOUD_TYPES:  # the encoder counts by its weights, not its path
+        settings.pop("pretrained", None)
         pretrained = resolved_pretrained(spec)
         encoder = encoder_checksum(pretrained) if pretrained and pretrained.exists() else (
             None if pretrained is None else f"missing: {pretrained}")
