@@ -358,7 +358,13 @@ def load_tokenizer(model_dir: str | Path):
 
 def main(argv: Sequence[str] | None = None) -> dict:
     """``python -m cloud.analysis.attention --model DIR --scope-csv FILE --out DIR``."""
-    p = argparse.ArgumentParser(description="[CLS] attention to SCOPE sections (p1/p2, t-tests)")
+    p = argparse.ArgumentParser(
+        prog="python -m cloud.analysis.attention",
+        description="[CLS] attention to SCOPE sections (p1/p2, t-tests).",
+        epilog="Example:\n  python -m cloud.analysis.attention "
+               "--model cloud/pretrained/cloud-small-offline "
+               "--scope-csv runs/scope/jdft2d.csv --limit 500 --out runs/attention",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="saved model directory")
     p.add_argument("--scope-csv", required=True, help="CSV with a SCOPE string column")
     p.add_argument("--column", default="scope", help="SCOPE column (default: scope)")

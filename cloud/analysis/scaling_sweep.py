@@ -208,7 +208,11 @@ def fit_points(points: list[dict], n_boot: int, seed: int, n_starts: int | None 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python -m cloud.analysis.scaling_sweep", description=__doc__.splitlines()[0],
+        epilog="Example:\n  python -m cloud.analysis.scaling_sweep "
+               "--corpus runs/corpus/corpus.csv.gz --smoke --out runs/scaling-smoke",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", type=Path, required=True, help="CSV(.gz) with a scope column")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--sizes", default=None, help="presets or L/H[/heads], comma-separated")

@@ -35,7 +35,15 @@ def write_csv(path: Path, header, rows) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m cloud.scope", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="python -m cloud.scope",
+        description="Encode crystal structures as SCOPE strings (CSV of id, scope; failures in"
+                    " an error table).\n\n" + __doc__.split("\n", 2)[2],
+        epilog="Example:\n"
+               "  python -m cloud.scope matbench_jdft2d --data-dir ../shared/data "
+               "--out runs/scope/jdft2d.csv\n"
+               "  python -m cloud.scope structures/ --mode canonical --out runs/scope/mine.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", nargs="+", help="registry key (e.g. matbench_jdft2d), matbench "
                    "JSON(.gz), CSV(.gz) with a cif column, a .cif file or a directory of .cif files")
     p.add_argument("--data-dir", type=Path, help="local data directory (default: "

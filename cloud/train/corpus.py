@@ -181,7 +181,13 @@ def read_corpus(path: str | Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Build the offline pretraining corpus")
+    p = argparse.ArgumentParser(
+        prog="python -m cloud.train.corpus",
+        description="Build the offline pretraining corpus (unique SCOPE strings and their "
+                    "sources).",
+        epilog="Example:\n  python -m cloud.train.corpus --data-dir ../shared/data "
+               "--out runs/corpus",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", type=Path, default=None)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--workers", type=int, default=None)

@@ -61,7 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     from cloud.model import count_parameters
     from cloud.train.corpus import read_corpus
 
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python -m cloud.train.pretrain", description=__doc__.splitlines()[0],
+        epilog="Example:\n  python -m cloud.train.pretrain --corpus runs/corpus/corpus.csv.gz "
+               "--preset small --out runs/pretrain-small",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", type=Path, required=True, help="CSV(.gz) with a scope column")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--preset", default="small")
