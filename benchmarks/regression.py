@@ -197,6 +197,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    from cloud.logging_setup import quiet_third_party
+
+    quiet_third_party()  # also the defaults of the run's child process
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cloud-regression-") as tmp:
         summary_path = args.summary

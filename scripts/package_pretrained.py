@@ -62,4 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 if __name__ == "__main__":
     args = parse_args()
+    from cloud.logging_setup import quiet_third_party
+
+    quiet_third_party()
     main(args.run, args.corpus, args.dest)

@@ -40,6 +40,7 @@ import pandas as pd
 import torch
 from scipy import stats
 
+from cloud.logging_setup import quiet_third_party
 from cloud.scope.ablations import PARTS as SECTIONS  # the SCOPE parts, in order
 
 SPECIAL_WORDS = frozenset({"[CLS]", "[SEP]", "[PAD]"})
@@ -375,6 +376,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     p.add_argument("--example", type=int, default=0, help="row plotted in the head/layer map")
     p.add_argument("--out", required=True, help="output directory")
     args = p.parse_args(argv)
+    quiet_third_party()
 
     from cloud.analysis.attention_plots import plot_head_layer_map, plot_topk
 

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from cloud.analysis.scaling import PARAMS, bootstrap, compute_optimal, fit_scaling_law
+from cloud.logging_setup import quiet_third_party
 
 REPO = Path(__file__).resolve().parents[2]
 PAPER_RESULTS = REPO / "benchmarks" / "reference" / "paper_results.json"
@@ -343,6 +344,7 @@ def run(argv: list[str] | None = None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    quiet_third_party()
     result = run(argv)
     doc = result["fit"]
     print(f"{len(result['ran'])} points trained, {len(result['skipped'])} skipped; "

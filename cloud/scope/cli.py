@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from cloud.logging_setup import quiet_third_party
 from cloud.scope.batch import ERROR_COLUMNS, encode_many
 from cloud.scope.encoder import MODES, ScopeEncoder
 from cloud.scope.inputs import read_inputs
@@ -77,6 +78,7 @@ def output_paths(args) -> list[tuple[Path, Path]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    quiet_third_party()
     start = time.perf_counter()
     from cloud.data import ChecksumError, DataMissingError
 

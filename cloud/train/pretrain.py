@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cloud.logging_setup import quiet_third_party
 from cloud.train.config import TrainConfig
 
 PRETRAIN_DEFAULTS = {"epochs": 5, "batch_size": 128, "lr": 5e-4, "warmup_ratio": 0.05,
@@ -79,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                         "with AVX512-BF16/AMX about 2x")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
+    quiet_third_party()
     texts = read_corpus(args.corpus)
     if args.limit:
         texts = [texts[i] for i in np.random.default_rng(args.seed).permutation(len(texts))[: args.limit]]

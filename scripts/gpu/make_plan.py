@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--first", default="", help="comma list of models to put first")
     p.add_argument("--python", default="python3")
     args = p.parse_args(argv)
+    from cloud.logging_setup import quiet_third_party
+
+    quiet_third_party()
     if args.warm:
         return warm(args.warm)
     if not args.task or not args.out:
