@@ -223,7 +223,12 @@ def load_baseline(path: Path = BASELINE) -> dict:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Example:\n"
+               "  python benchmarks/regression.py check --data-dir ../shared/data\n"
+               "  python benchmarks/regression.py update   # record a new baseline",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("command", choices=("check", "update"))
     p.add_argument("--baseline", type=Path, default=BASELINE)
     p.add_argument("--summary", type=Path, default=None,
@@ -237,6 +242,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    from cloud.logging_setup import quiet_third_party
+
+    quiet_third_party()  # also the defaults of the run's child process
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cloud-regression-") as tmp:
         summary_path = args.summary

@@ -9,9 +9,9 @@ run's manifest (or, for a run stopped before it wrote one, a manifest rebuilt fr
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import cloud  # noqa: F401
@@ -48,5 +48,21 @@ def main(run: Path, corpus: Path, dest: Path) -> None:
     print(f"packaged {run} -> {dest}")
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Example:\n  python scripts/package_pretrained.py runs/pretrain-small runs/corpus "
+               "cloud/pretrained/cloud-small-offline",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run", type=Path, help="pretraining run directory (with best/)")
+    p.add_argument("corpus", type=Path, help="corpus directory (with overlap.json)")
+    p.add_argument("dest", type=Path, help="package directory to write")
+    return p.parse_args(argv)
+
+
 if __name__ == "__main__":
-    main(*(Path(a) for a in sys.argv[1:4]))
+    args = parse_args()
+    from cloud.logging_setup import quiet_third_party
+
+    quiet_third_party()
+    main(args.run, args.corpus, args.dest)

@@ -132,7 +132,12 @@ def table(jobs: list[Job]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Example:\n  python scripts/run_lanes.py plan.txt --lanes 15 --stop-at 400 "
+               "--kill-at 470 --log-dir runs/gpu/logs\n\n"
+               "PLAN has one job per line: NAME: COMMAND, or NAME <- DEP1,DEP2: COMMAND.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("plan", type=Path)
     p.add_argument("--lanes", type=int, default=4, help="jobs running at once")
     p.add_argument("--stop-at", type=float, default=float("inf"),

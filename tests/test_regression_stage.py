@@ -17,6 +17,7 @@ import pytest
 
 from benchmarks.regression import BASELINE, REPO, compare, extract, format_table, main
 from benchmarks.tasks import select
+from tests.streaming import run_streaming, terminal_line_writer
 
 
 def _run(args, **kwargs):
@@ -25,10 +26,12 @@ def _run(args, **kwargs):
 
 
 @pytest.fixture(scope="module")
-def stage(tmp_path_factory, shared_data):
+def stage(tmp_path_factory, shared_data, request):
+    """The stage's run (minutes): its progress lines (stderr) are shown as they come."""
     out = tmp_path_factory.mktemp("regression") / "run"
-    proc = _run(["benchmarks/regression.py", "check", "--out", str(out),
-                 "--data-dir", str(shared_data)], timeout=1800)
+    show = terminal_line_writer(request.config, prefix="  regression stage | ")
+    proc = run_streaming([sys.executable, "benchmarks/regression.py", "check", "--out", str(out),
+                          "--data-dir", str(shared_data)], show, timeout=1800, cwd=REPO)
     return proc, out
 
 

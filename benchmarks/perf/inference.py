@@ -56,7 +56,11 @@ def run_path(cifs, model, tokenizer, batch_size: int):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Example:\n  python benchmarks/perf/inference.py --structures 512 "
+               "--batch-size 256 --data-dir ../shared/data",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--structures", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--data-dir", type=Path,

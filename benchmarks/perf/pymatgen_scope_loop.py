@@ -7,8 +7,8 @@ per structure, in one process (as ``structure_to_str.py`` of the CLOUD code does
 
 from __future__ import annotations
 
+import argparse
 import csv
-import sys
 
 import numpy as np
 from pymatgen.core import Structure
@@ -43,5 +43,18 @@ def main(out: str, inputs: list[str]) -> None:
                 writer.writerow((f"{i}:{ident}", scope))
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description="The paper's encoding path (pymatgen per structure, one process), for "
+                    "speed comparisons.",
+        epilog="Example:\n  python benchmarks/perf/pymatgen_scope_loop.py /tmp/pymatgen.csv "
+               "../shared/data/matbench/matbench_jdft2d.json.gz",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("out", help="output CSV (id, scope); ids are <input index>:<id>")
+    p.add_argument("inputs", nargs="*", help="matbench-format JSON(.gz) or other SCOPE inputs")
+    return p.parse_args(argv)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2:])
+    args = parse_args()
+    main(args.out, args.inputs)

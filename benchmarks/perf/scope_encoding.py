@@ -46,7 +46,11 @@ def _read(path: Path) -> list[tuple[str, str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Example:\n  python benchmarks/perf/scope_encoding.py --data-dir "
+               "../shared/data --workers 2",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path(
         os.environ.get("CLOUD_DATA_DIR", REPO.parent / "shared" / "data")))
     parser.add_argument("--workers", type=int, default=os.cpu_count())

@@ -58,7 +58,11 @@ def main() -> None:
     from benchmarks.regression import default_data_dir, offline_env, run_command
     from benchmarks.tasks import select
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Example:\n  python benchmarks/perf/smoke_resources.py --tasks "
+               "matbench_jdft2d --data-dir ../shared/data",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", default="all", help="task spec (default: all)")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--no-warm", action="store_true")

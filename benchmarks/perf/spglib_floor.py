@@ -11,8 +11,8 @@ it saves; ``benchmarks/perf/scope_encoding.py`` prints the bound it implies.
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 import time
 
 from cloud.scope.cell import to_cell
@@ -44,5 +44,15 @@ def main(inputs: list[str]) -> None:
     print(json.dumps({"n": len(cells), "seconds": seconds}))
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Example:\n  python benchmarks/perf/spglib_floor.py "
+               "../shared/data/matbench/matbench_jdft2d.json.gz",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="*", help="matbench-format JSON(.gz) or other SCOPE inputs")
+    return p.parse_args(argv)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main(parse_args().inputs)

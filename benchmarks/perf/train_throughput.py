@@ -92,7 +92,11 @@ def run_hf_trainer(texts, tokenizer, preset, steps, batch_size) -> tuple[int, fl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Example:\n  python benchmarks/perf/train_throughput.py --preset small "
+               "--steps 60",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="small")
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--batch-size", type=int, default=128)

@@ -40,6 +40,7 @@ import pandas as pd
 import torch
 from scipy import stats
 
+from cloud.logging_setup import quiet_third_party
 from cloud.scope.ablations import PARTS as SECTIONS  # the SCOPE parts, in order
 
 SPECIAL_WORDS = frozenset({"[CLS]", "[SEP]", "[PAD]"})
@@ -358,7 +359,13 @@ def load_tokenizer(model_dir: str | Path):
 
 def main(argv: Sequence[str] | None = None) -> dict:
     """``python -m cloud.analysis.attention --model DIR --scope-csv FILE --out DIR``."""
-    p = argparse.ArgumentParser(description="[CLS] attention to SCOPE sections (p1/p2, t-tests)")
+    p = argparse.ArgumentParser(
+        prog="python -m cloud.analysis.attention",
+        description="[CLS] attention to SCOPE sections (p1/p2, t-tests).",
+        epilog="Example:\n  python -m cloud.analysis.attention "
+               "--model cloud/pretrained/cloud-small-offline "
+               "--scope-csv runs/scope/jdft2d.csv --limit 500 --out runs/attention",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="saved model directory")
     p.add_argument("--scope-csv", required=True, help="CSV with a SCOPE string column")
     p.add_argument("--column", default="scope", help="SCOPE column (default: scope)")
@@ -369,6 +376,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     p.add_argument("--example", type=int, default=0, help="row plotted in the head/layer map")
     p.add_argument("--out", required=True, help="output directory")
     args = p.parse_args(argv)
+    quiet_third_party()
 
     from cloud.analysis.attention_plots import plot_head_layer_map, plot_topk
 

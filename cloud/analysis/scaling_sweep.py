@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from cloud.analysis.scaling import PARAMS, bootstrap, compute_optimal, fit_scaling_law
+from cloud.logging_setup import quiet_third_party
 
 REPO = Path(__file__).resolve().parents[2]
 PAPER_RESULTS = REPO / "benchmarks" / "reference" / "paper_results.json"
@@ -208,7 +209,11 @@ def fit_points(points: list[dict], n_boot: int, seed: int, n_starts: int | None 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python -m cloud.analysis.scaling_sweep", description=__doc__.splitlines()[0],
+        epilog="Example:\n  python -m cloud.analysis.scaling_sweep "
+               "--corpus runs/corpus/corpus.csv.gz --smoke --out runs/scaling-smoke",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", type=Path, required=True, help="CSV(.gz) with a scope column")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--sizes", default=None, help="presets or L/H[/heads], comma-separated")
@@ -339,6 +344,7 @@ def run(argv: list[str] | None = None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    quiet_third_party()
     result = run(argv)
     doc = result["fit"]
     print(f"{len(result['ran'])} points trained, {len(result['skipped'])} skipped; "

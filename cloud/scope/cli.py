@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from cloud.logging_setup import quiet_third_party
 from cloud.scope.batch import ERROR_COLUMNS, encode_many
 from cloud.scope.encoder import MODES, ScopeEncoder
 from cloud.scope.inputs import read_inputs
@@ -35,7 +36,15 @@ def write_csv(path: Path, header, rows) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m cloud.scope", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="python -m cloud.scope",
+        description="Encode crystal structures as SCOPE strings (CSV of id, scope; failures in"
+                    " an error table).\n\n" + __doc__.split("\n", 2)[2],
+        epilog="Example:\n"
+               "  python -m cloud.scope matbench_jdft2d --data-dir ../shared/data "
+               "--out runs/scope/jdft2d.csv\n"
+               "  python -m cloud.scope structures/ --mode canonical --out runs/scope/mine.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", nargs="+", help="registry key (e.g. matbench_jdft2d), matbench "
                    "JSON(.gz), CSV(.gz) with a cif column, a .cif file or a directory of .cif files")
     p.add_argument("--data-dir", type=Path, help="local data directory (default: "
@@ -69,6 +78,7 @@ def output_paths(args) -> list[tuple[Path, Path]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    quiet_third_party()
     start = time.perf_counter()
     from cloud.data import ChecksumError, DataMissingError
 

@@ -256,17 +256,25 @@ def write_table(path: Path = TABLE_PATH) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m cloud.scope.wyckoff --write`` regenerates ``wyckoff_table.json``."""
-    args = sys.argv[1:] if argv is None else argv
-    if args == ["--write"]:
+    import argparse
+
+    p = argparse.ArgumentParser(
+        prog="python -m cloud.scope.wyckoff",
+        description="Recompute the Wyckoff multiplicity table from symmetry (package data).",
+        epilog="Example:\n  python -m cloud.scope.wyckoff --check   # exit 1 if the table is stale",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    action = p.add_mutually_exclusive_group(required=True)
+    action.add_argument("--write", action="store_true", help=f"rewrite {TABLE_PATH.name}")
+    action.add_argument("--check", action="store_true",
+                        help="compare the committed table with a fresh computation")
+    args = p.parse_args(argv)
+    if args.write:
         write_table()
         print(f"wrote {TABLE_PATH}")
         return 0
-    if args == ["--check"]:
-        same = compute_table() == wyckoff_table()
-        print("table up to date" if same else "table differs from symmetry; run --write")
-        return 0 if same else 1
-    print("usage: python -m cloud.scope.wyckoff --write | --check", file=sys.stderr)
-    return 2
+    same = compute_table() == wyckoff_table()
+    print("table up to date" if same else "table differs from symmetry; run --write")
+    return 0 if same else 1
 
 
 if __name__ == "__main__":

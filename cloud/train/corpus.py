@@ -24,6 +24,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from cloud.data.readers import open_text
+from cloud.logging_setup import quiet_third_party
 
 STRUCTURE_JSON = (
     "matbench/matbench_jdft2d.json.gz",
@@ -181,11 +182,18 @@ def read_corpus(path: str | Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Build the offline pretraining corpus")
+    p = argparse.ArgumentParser(
+        prog="python -m cloud.train.corpus",
+        description="Build the offline pretraining corpus (unique SCOPE strings and their "
+                    "sources).",
+        epilog="Example:\n  python -m cloud.train.corpus --data-dir ../shared/data "
+               "--out runs/corpus",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", type=Path, default=None)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--workers", type=int, default=None)
     args = p.parse_args(argv)
+    quiet_third_party()
     start = time.perf_counter()
     built = build_corpus(args.data_dir, args.workers)
     path = write_corpus(args.out, built, time.perf_counter() - start, args.data_dir)

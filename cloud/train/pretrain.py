@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cloud.logging_setup import quiet_third_party
 from cloud.train.config import TrainConfig
 
 PRETRAIN_DEFAULTS = {"epochs": 5, "batch_size": 128, "lr": 5e-4, "warmup_ratio": 0.05,
@@ -61,7 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     from cloud.model import count_parameters
     from cloud.train.corpus import read_corpus
 
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python -m cloud.train.pretrain", description=__doc__.splitlines()[0],
+        epilog="Example:\n  python -m cloud.train.pretrain --corpus runs/corpus/corpus.csv.gz "
+               "--preset small --out runs/pretrain-small",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", type=Path, required=True, help="CSV(.gz) with a scope column")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--preset", default="small")
@@ -75,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                         "with AVX512-BF16/AMX about 2x")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
+    quiet_third_party()
     texts = read_corpus(args.corpus)
     if args.limit:
         texts = [texts[i] for i in np.random.default_rng(args.seed).permutation(len(texts))[: args.limit]]

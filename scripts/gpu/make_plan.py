@@ -73,7 +73,11 @@ def warm(pairs: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Example:\n  python scripts/gpu/make_plan.py --task cv,u "
+               "--config benchmarks/configs/gpu.yaml --out runs/gpu/phonon > plan.txt",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--warm", default=None, help="TASK:MODE,...: fill the SCOPE cache, exit")
     p.add_argument("--task")
     p.add_argument("--config", type=Path, default=None)
@@ -82,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--first", default="", help="comma list of models to put first")
     p.add_argument("--python", default="python3")
     args = p.parse_args(argv)
+    from cloud.logging_setup import quiet_third_party
+
+    quiet_third_party()
     if args.warm:
         return warm(args.warm)
     if not args.task or not args.out:
