@@ -121,6 +121,14 @@ def leaderboard_markdown(summary: dict, tasks: list) -> str:
     return "\n".join(lines)
 
 
+def points_label(y_true, y_pred) -> str:
+    """``"n = N"``: the points a parity plot draws (pairs with both values finite; the
+    others are named, matplotlib leaves them out)."""
+    t, p = np.asarray(y_true, float), np.asarray(y_pred, float)
+    n = int(np.sum(np.isfinite(t) & np.isfinite(p)))
+    return f"n = {n}" if n == t.size else f"n = {n} ({t.size - n} of {t.size} not finite)"
+
+
 def parity_plot(path: Path, y_true: np.ndarray, y_pred: np.ndarray, title: str,
                 unit: str = "") -> Path:
     import matplotlib
@@ -136,7 +144,7 @@ def parity_plot(path: Path, y_true: np.ndarray, y_pred: np.ndarray, title: str,
     mae = float(np.mean(np.abs(y_true - y_pred)))
     ax.set_xlabel(f"target {unit}".strip())
     ax.set_ylabel(f"prediction {unit}".strip())
-    ax.set_title(f"{title}\nMAE {mae:.4g}", fontsize=9)
+    ax.set_title(f"{title}\n{points_label(y_true, y_pred)}, MAE {mae:.4g}", fontsize=9)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
