@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from benchmarks.metrics import roc_auc, stability_metrics, threshold_sweep
+from benchmarks.reports.summary import leaderboard_markdown
 from benchmarks.run import main
 from benchmarks.tasks import discovery, select
 from benchmarks.tasks.discovery import MptsTask, Wbm10kTask, WbmTask
@@ -241,7 +242,11 @@ def test_canonical_task_is_skipped_naming_its_files(shared_data, tmp_path, monke
                        "https://figshare.com/files/40344436")):
         assert name in entry["reason"] and url in entry["reason"]
     board = (out / "leaderboard.md").read_text()
-    assert "| CLOUD (paper) | 0.4740 |" in board and "skipped" in board
+    assert "skipped" in board and "(paper" not in board  # a smoke run: no paper rows
+    summary = json.loads((out / "summary.json").read_text())
+    full = leaderboard_markdown({**summary, "run": {**summary["run"], "smoke": False}},
+                                select("discovery_wbm"))
+    assert "| CLOUD (paper) | 0.4740 |" in full and "skipped" in full
 
 
 def test_smoke_run_writes_every_output(adapters, shared_data, tmp_path, monkeypatch):
@@ -299,7 +304,14 @@ def test_smoke_run_writes_every_output(adapters, shared_data, tmp_path, monkeypa
     assert doc["notes"]["wbm10k_stand_in"]["mae"] == pytest.approx(json.loads(
         (out / "discovery_wbm10k" / "cloud" / "fold_0.json").read_text())["metrics"]["mae"])
     board = (out / "leaderboard.md").read_text()
-    for needle in ("| CLOUD (paper, Table S4) | WBM", "0.4740 | 2.04", "| 0.8100 |",
-                   "| CLOUD (paper, Table S5) | WBM", "| -0.05 | 0.4670 | 2.90",
-                   "stand-in: MP time split", "discovery_wbm10k (MAE)"):
+    paper_rows = ("| CLOUD (paper, Table S4) | WBM", "0.4740 | 2.04", "| 0.8100 |",
+                  "| CLOUD (paper, Table S5) | WBM", "| -0.05 | 0.4670 | 2.90")
+    for needle in ("stand-in: MP time split", "discovery_wbm10k (MAE)",
+                   "| **cloud** (this run, SMOKE RUN: 240 train / 80 test rows, 2 epochs;"):
         assert needle in board, needle
+    assert not [needle for needle in paper_rows if needle in board]  # smoke: no paper rows
+    summary = json.loads((out / "summary.json").read_text())
+    full = leaderboard_markdown({**summary, "run": {**summary["run"], "smoke": False}},
+                                select("discovery"))
+    for needle in paper_rows:
+        assert needle in full, needle

@@ -261,8 +261,10 @@ def paper_roc_auc() -> float | None:
 
 def leaderboard_lines(summary: dict, members: list) -> list[str]:
     """Stability tables: this run's models on each stability task (full test set and
-    unique prototypes; thresholds) next to the paper's CLOUD rows on WBM."""
+    unique prototypes; thresholds) next to the paper's CLOUD rows on WBM (not in a smoke
+    run: ``run_labels.PAPER_OMITTED``)."""
     from benchmarks.reference import paper_table
+    from benchmarks.reports.run_labels import is_smoke, row_label
     from benchmarks.reports.summary import _fmt
 
     head = "| row | data | " + " | ".join(BOARD_COLS) + " | ROC-AUC |"
@@ -275,7 +277,7 @@ def leaderboard_lines(summary: dict, members: list) -> list[str]:
         entry = summary["tasks"].get(t.name, {})
         for model, res in entry.get("models", {}).items():
             s = res["summary"]
-            who = f"**{model}** (this run; {res.get('description', '')})"
+            who = row_label(model, res, summary)
             for prefix, label, auc in (("full", "full test set", "roc_auc"),
                                        ("uniq_proto", "unique prototypes",
                                         "uniq_proto/roc_auc")):
@@ -286,6 +288,8 @@ def leaderboard_lines(summary: dict, members: list) -> list[str]:
                 cells = [_cell(s, f"full@{threshold_key(thr)}/{k}") for k in S5_COLS]
                 sweep.append(f"| {who} | {t.data_label}; full test set | {threshold_key(thr)} | "
                              + " | ".join(cells) + " |")
+    if is_smoke(summary):
+        return [*lines, "", *sweep, ""]
     s4, s5 = paper_table("S4"), paper_table("S5")
     wbm = "WBM test set (Matbench Discovery, 256,963 rows; subset not stated by the paper)"
     if "CLOUD" in s4.index:
