@@ -250,10 +250,11 @@ def test_runner_smoke(offline, shared_data, tmp_path):
     board = (out / "leaderboard.md").read_text()
     paper = ("0.0569 ± 0.0054", "0.0500 ± 0.0016")  # paper CLOUD, CrysToGraph
     assert not [p for p in paper if p in board]  # a smoke run has no paper rows
+    assert "### UnconvBench: MAE per task, this run\n" in board
     summary = json.loads((out / "summary.json").read_text())
     full = leaderboard_markdown({**summary, "run": {**summary["run"], "smoke": False}},
                                 select("unconvbench"))
-    assert all(p in full for p in paper)
+    assert all(p in full for p in paper) and "next to the paper (Table S6)" in full
     row = next(line for line in board.splitlines()
                if line.startswith("| unconv_2d_e_exf (eV/atom) | **cloud**"))
     assert "partial: 904 of 4527 rows" in row and STANDIN_LABEL in row

@@ -135,7 +135,9 @@ class UnconvBenchTask(TaskAdapter):
         from benchmarks.reports.run_labels import is_smoke, row_label
         from benchmarks.reports.summary import _fmt
 
-        lines = ["### UnconvBench: MAE per task, this run next to the paper (Table S6)", "",
+        smoke = is_smoke(summary)  # no paper rows beside a smoke run's (run_labels)
+        lines = ["### UnconvBench: MAE per task, this run"
+                 + ("" if smoke else " next to the paper (Table S6)"), "",
                  "| task (unit) | row | data | MAE, mean ± std over folds |", "|---|---|---|---|"]
         for t in members:
             entry = summary["tasks"].get(t.name, {})
@@ -150,7 +152,7 @@ class UnconvBenchTask(TaskAdapter):
                 lines.append(f"| {head} | {row_label(model, res, summary)} "
                              f"| {res.get('coverage', entry.get('coverage'))}; {label} | "
                              f"{_fmt(s.get('mean'), s.get('std'))} ({res['n_folds']} folds) |")
-            rows = None if is_smoke(summary) else t.paper_rows()  # run_labels.PAPER_OMITTED
+            rows = None if smoke else t.paper_rows()
             for name in PAPER_MODELS:
                 if rows is not None and name in rows.index:
                     lines.append(f"| {head} | {name} (paper) | {OFFICIAL_LABEL}, 5-fold CV "
