@@ -184,7 +184,8 @@ def test_ablation_models_run_and_appear_in_the_reports(ablation_run):
     board = (out / "leaderboard.md").read_text()
     for name, transform in (("cloud_sg_number", "sg_number"), ("cloud_no_wyckoff", "no_wyckoff")):
         assert models[name]["description"].endswith(DESCRIPTIONS[transform] + ", smoke")
-        assert f"**{name}** (this run; {models[name]['description']})" in board
+        assert (f"**{name}** (this run, SMOKE RUN: 240 train / 80 test rows, 2 epochs; "
+                f"{models[name]['description']})") in board
         assert np.isfinite(models[name]["summary"]["mae"]["mean"])
         record = json.loads((out / "matbench_jdft2d" / name / "fold_0.json").read_text())
         assert record["input_transform"] == transform and record["input_errors"] == []

@@ -327,3 +327,41 @@ def test_benchmark_folds_pool_to_the_report_of_all_their_sequences(tmp_path, sco
     assert attention_options(False) is None and attention_options(True)["layer"] == 0
     with pytest.raises(ValueError, match="unknown attention options"):
         attention_options({"layers": 1})
+
+
+def test_too_few_sequences_get_no_p_value(scopes, tokenizer):
+    """Random attention over real strings: below MIN_N_FOR_P (30) sequences the report and
+    its markdown give no t statistic or p-value but say why; from 30 on they do."""
+    from benchmarks.reports.attention_report import attention_markdown
+    from cloud.analysis.attention import report_from_attention
+    from cloud.analysis.significance import MIN_N_FOR_P
+
+    assert MIN_N_FOR_P == 30
+    sections = _sections(tokenizer, scopes, 30)
+    rng = np.random.default_rng(2)
+    attn = [rng.uniform(size=len(labels)) for labels in sections]
+    extra = {"task": "t", "model": "m", "folds": [0], "parts": list(SECTIONS), "per_fold": {},
+             "example": {"id": "x", "text": "x"}, "plots": {"topk": "a", "head_layer": "b"}}
+    for n in (29, 30):
+        report = report_from_attention(attn[:n], sections[:n], ks=(1, 2))
+        why = f"n too small (n = {n} < 30)" if n < 30 else None
+        assert report["p_values_withheld"] == why and report["min_n_for_p_values"] == 30
+        rows = [r for e in report["sections"].values() for r in e["table"]]
+        assert all(r["n_sequences"] == n and r["p_values_withheld"] == why for r in rows)
+        tests = [v for r in rows for k, v in r.items() if k.startswith(("p1_p_", "p2_p_",
+                                                                         "p1_t_", "p2_t_"))]
+        assert len(tests) == 12 * len(rows)  # 6 tests (t, p) a row
+        if why:
+            assert all(v is None for v in tests)
+        else:
+            assert all(0.0 <= r["p2_p_base"] <= 1.0 for r in rows)
+        md = attention_markdown({**report, **extra})
+        table = [line.split(" | ") for line in md.splitlines() if line.startswith("| 1 | ")]
+        assert len(table) == len(report["sections"])
+        for cells in table:
+            assert cells[1] == str(n)  # the n column
+            p_cells = [cells[i] for i in (3, 4, 7)] + [cells[8].rstrip(" |")]
+            if why:
+                assert p_cells == [why] * 4
+            else:
+                assert all(0.0 <= float(c) <= 1.0 for c in p_cells), p_cells

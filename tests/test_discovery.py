@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from benchmarks.metrics import roc_auc, stability_metrics, threshold_sweep
+from benchmarks.reports.summary import leaderboard_markdown
 from benchmarks.run import main
 from benchmarks.tasks import discovery, select
 from benchmarks.tasks.discovery import MptsTask, Wbm10kTask, WbmTask
@@ -241,7 +242,11 @@ def test_canonical_task_is_skipped_naming_its_files(shared_data, tmp_path, monke
                        "https://figshare.com/files/40344436")):
         assert name in entry["reason"] and url in entry["reason"]
     board = (out / "leaderboard.md").read_text()
-    assert "| CLOUD (paper) | 0.4740 |" in board and "skipped" in board
+    assert "skipped" in board and "(paper" not in board  # a smoke run: no paper rows
+    summary = json.loads((out / "summary.json").read_text())
+    full = leaderboard_markdown({**summary, "run": {**summary["run"], "smoke": False}},
+                                select("discovery_wbm"))
+    assert "| CLOUD (paper) | 0.4740 |" in full and "skipped" in full
 
 
 def test_smoke_run_writes_every_output(adapters, shared_data, tmp_path, monkeypatch):
@@ -299,7 +304,57 @@ def test_smoke_run_writes_every_output(adapters, shared_data, tmp_path, monkeypa
     assert doc["notes"]["wbm10k_stand_in"]["mae"] == pytest.approx(json.loads(
         (out / "discovery_wbm10k" / "cloud" / "fold_0.json").read_text())["metrics"]["mae"])
     board = (out / "leaderboard.md").read_text()
-    for needle in ("| CLOUD (paper, Table S4) | WBM", "0.4740 | 2.04", "| 0.8100 |",
-                   "| CLOUD (paper, Table S5) | WBM", "| -0.05 | 0.4670 | 2.90",
-                   "stand-in: MP time split", "discovery_wbm10k (MAE)"):
+    paper_rows = ("| CLOUD (paper, Table S4) | WBM", "0.4740 | 2.04", "| 0.8100 |",
+                  "| CLOUD (paper, Table S5) | WBM", "| -0.05 | 0.4670 | 2.90")
+    for needle in ("stand-in: MP time split", "discovery_wbm10k (MAE)",
+                   "| **cloud** (this run, SMOKE RUN: 240 train / 80 test rows, 2 epochs;"):
         assert needle in board, needle
+    assert not [needle for needle in paper_rows if needle in board]  # smoke: no paper rows
+    # the stand-in states its class balance and the ROC-AUCs, and reads them, from this run
+    metrics = {m: json.loads((out / "discovery_mpts" / m / "fold_0.json").read_text())[
+        "metrics"] for m in ("dummy", "cloud")}
+    balance = (f"{100 * metrics['dummy']['full/prevalence']:.1f} % of the 80 test rows are "
+               "stable")
+    aucs = [f"dummy {metrics['dummy']['roc_auc']:.3f} (baseline",
+            f"cloud {metrics['cloud']['roc_auc']:.3f}"]
+    report = (folder / "report.md").read_text()
+    assert report.startswith("# discovery_mpts: stability classification — STAND-IN")
+    skill = json.loads((folder / "data.json").read_text())["skill"]
+    assert skill["fraction_stable"] == pytest.approx(metrics["dummy"]["full/prevalence"])
+    assert skill["roc_auc"]["dummy"] == pytest.approx(metrics["dummy"]["roc_auc"])
+    assert skill["baselines"] == ["dummy"] and skill["best_baseline"] == "dummy"
+    for text in (report, board):
+        assert balance in text and all(a in text for a in aucs), text
+        assert skill["verdict"] in text
+    assert not (out / "discovery" / "discovery_wbm10k" / "report.md").exists()  # no hulls
+    summary = json.loads((out / "summary.json").read_text())
+    full = leaderboard_markdown({**summary, "run": {**summary["run"], "smoke": False}},
+                                select("discovery"))
+    for needle in paper_rows:
+        assert needle in full, needle
+
+
+def test_skill_words_follow_the_baselines_roc_auc():
+    """Synthetic metrics: the words come from the numbers, near chance or not."""
+    from benchmarks.reports.discovery_skill import chance_band, skill_lines, skill_summary
+
+    def run(rf_auc, n=8096.0, p=0.509):
+        metrics = {"full/prevalence": p, "full/n": n}
+        return skill_summary({"composition_rf": ("composition_rf", {**metrics,
+                                                                    "roc_auc": rf_auc}),
+                              "cloud": ("cloud", {**metrics, "roc_auc": 0.9})})
+
+    chance = run(0.497)
+    assert chance["baseline_skill"] is False and chance["chance_band"] == 0.05
+    lines = "\n".join(skill_lines(chance))
+    assert "50.9 % of the 8096 test rows are stable" in lines
+    assert "composition_rf 0.497 (baseline, at chance); cloud 0.900." in lines
+    assert "ROC-AUC 0.497, within the chance band 0.5 ± 0.050" in lines
+    assert "F1 and DAF show no skill" in lines and f"F1 {2 * 0.509 / 1.509:.3f}" in lines
+    skilled = run(0.62)
+    assert skilled["baseline_skill"] is True and "no skill" not in skilled["verdict"]
+    assert "ROC-AUC 0.620, more than 0.050 above 0.5" in skilled["verdict"]
+    # a small test set widens the band: 0.62 on 80 rows is still chance
+    assert run(0.62, n=80.0)["baseline_skill"] is False
+    assert chance_band(80, 0.5) == pytest.approx(2 * (81 / (12 * 40 * 40)) ** 0.5)
+    assert run(float("nan"))["best_baseline"] is None

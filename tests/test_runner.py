@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from benchmarks.reports.summary import leaderboard_markdown
 from benchmarks.run import main
 from benchmarks.tasks import select
 from benchmarks.tasks.matbench import MatbenchTask
@@ -47,7 +48,17 @@ def test_smoke_completes_and_skips_missing_data(smoke_run):
             assert set(record["metrics"]) >= {"mae", "rmse", "mape", "max_error"}
         assert (out / name / "parity_cloud.png").stat().st_size > 1000
     board = (out / "leaderboard.md").read_text()
-    assert "35.01 ± 11.46" in board  # the paper's CLOUD jdft2d row
+    # a smoke run says so, with its rows and epochs, and sets no paper number beside its own
+    assert board.startswith("# Leaderboard — SMOKE RUN, 240 train / 80 test rows, 2 epochs")
+    assert "| **cloud** (this run, SMOKE RUN: 240 train / 80 test rows, 2 epochs;" in board
+    assert "35.01 ± 11.46" not in board and "(paper)" not in board
+    assert summary["run"]["label"].startswith("SMOKE RUN, 240 train / 80 test rows")
+    cloud = tasks["matbench_jdft2d"]["models"]["cloud"]
+    assert cloud["label"] == "SMOKE RUN: 240 train / 80 test rows, 2 epochs"
+    # the same numbers as a full run's summary get the paper's rows beside them
+    full = leaderboard_markdown({**summary, "run": {**summary["run"], "smoke": False}},
+                                select("matbench_jdft2d,matbench_dielectric,matbench_mp_gap"))
+    assert "35.01 ± 11.46" in full and "SMOKE" not in full  # the paper's CLOUD jdft2d row
     assert "partial: 4521 of 4764 rows" in board and "skipped" in board
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["git"]["commit"] and manifest["versions"]["torch"]

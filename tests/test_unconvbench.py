@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import KFold
 
+from benchmarks.reports.summary import leaderboard_markdown
 from benchmarks.run import main
 from benchmarks.tasks import select
 from benchmarks.tasks.scope_inputs import encode_structures
@@ -247,7 +248,14 @@ def test_runner_smoke(offline, shared_data, tmp_path):
         assert entry["status"] == "skipped"
         assert load_registry()[f"unconvbench_{short}"].file_name in entry["reason"]
     board = (out / "leaderboard.md").read_text()
-    assert "0.0569 ± 0.0054" in board and "0.0500 ± 0.0016" in board  # paper CLOUD, CrysToGraph
+    paper = ("0.0569 ± 0.0054", "0.0500 ± 0.0016")  # paper CLOUD, CrysToGraph
+    assert not [p for p in paper if p in board]  # a smoke run has no paper rows
+    assert "### UnconvBench: MAE per task, this run\n" in board
+    summary = json.loads((out / "summary.json").read_text())
+    full = leaderboard_markdown({**summary, "run": {**summary["run"], "smoke": False}},
+                                select("unconvbench"))
+    assert all(p in full for p in paper) and "next to the paper (Table S6)" in full
     row = next(line for line in board.splitlines()
                if line.startswith("| unconv_2d_e_exf (eV/atom) | **cloud**"))
     assert "partial: 904 of 4527 rows" in row and STANDIN_LABEL in row
+    assert "SMOKE RUN: 240 train / 80 test rows, 2 epochs" in row

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cloud.analysis.significance import MIN_N_FOR_P
+
 DEFAULTS = {"layer": 0, "ks": [1, 2, 3, 4, 5], "example": None, "batch_size": 64}
 # one character per token label in the stored per-sequence section strings
 CODES = {"special": "x", "separator": "|", "space_group": "g", "wyckoff": "w", "composition": "c"}
@@ -138,7 +140,10 @@ def _num(x, digits: int = 3) -> str:
     return "—" if x is None else f"{x:.{digits}f}"
 
 
-def _p(x) -> str:
+def _p(x, withheld: str | None = None) -> str:
+    """A p-value cell; ``withheld``: why the row has none (too few sequences)."""
+    if withheld:
+        return withheld
     return "—" if x is None else f"{x:.2g}"
 
 
@@ -154,18 +159,23 @@ def attention_markdown(report: dict) -> str:
              "p1 = P(at least one token of the section in the top k); p2 = mean share of the "
              "section in the top k; base rate = mean share of the section's tokens per "
              "sequence. p-values: two-sided one-sample t-tests against 0.5 and against the "
-             "base rate; CIs: 95 %, t-based.", ""]
+             "base rate; CIs: 95 %, t-based. n = sequences tested; p-values only for n >= "
+             f"{report.get('min_n_for_p_values', MIN_N_FOR_P)} (cloud/analysis/significance.py"
+             " says why), else the cell says that n is too small.", ""]
     for section, entry in report["sections"].items():
         lines += [f"## {section} (base rate {_num(entry['base_rate'])})", "",
-                  "| k | p1 [95% CI] | p(p1=0.5) | p(p1=base) | p1 by chance "
+                  "| k | n | p1 [95% CI] | p(p1=0.5) | p(p1=base) | p1 by chance "
                   "| p2 [95% CI] | p(p2=0.5) | p(p2=base) |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "|---|---|---|---|---|---|---|---|---|"]
         for r in entry["table"]:
+            why = r.get("p_values_withheld")
             lines.append(
-                f"| {r['k']} | {_num(r['p1'])} [{_num(r['p1_ci_low'])}, {_num(r['p1_ci_high'])}]"
-                f" | {_p(r['p1_p_half'])} | {_p(r['p1_p_base'])} | {_num(r['p1_chance'])} "
+                f"| {r['k']} | {r['n_sequences']} "
+                f"| {_num(r['p1'])} [{_num(r['p1_ci_low'])}, {_num(r['p1_ci_high'])}]"
+                f" | {_p(r['p1_p_half'], why)} | {_p(r['p1_p_base'], why)} "
+                f"| {_num(r['p1_chance'])} "
                 f"| {_num(r['p2'])} [{_num(r['p2_ci_low'])}, {_num(r['p2_ci_high'])}] "
-                f"| {_p(r['p2_p_half'])} | {_p(r['p2_p_base'])} |")
+                f"| {_p(r['p2_p_half'], why)} | {_p(r['p2_p_base'], why)} |")
         lines.append("")
     lines += ["## Per fold (p1 / p2 at k = " + ", ".join(map(str, report["ks"])) + ")", "",
               "| fold | section | base rate | p1 | p2 |", "|---|---|---|---|---|"]

@@ -11,11 +11,14 @@
 - ``<model>-roc.png``: ROC curve of the stability classification (full test set and unique
   prototypes), ``<model>-thresholds.csv``: the prediction-threshold table (Table S5 form);
 - ``data.json``: the task's data source, counts (duplicates merged, leaked ids removed,
-  encoding failures) and stand-in label.
+  encoding failures), stand-in label and (stability tasks) ``skill``: the class balance,
+  every model's ROC-AUC and whether the baselines' F1/DAF show skill
+  (``benchmarks/reports/discovery_skill.py``);
+- ``report.md`` (stability tasks): the same in words, with the files written.
 
 ``leaderboard_lines`` adds the discovery tables of ``leaderboard.md``: this run's stability
 metrics next to the paper's WBM rows (Tables S4, S5 and the ROC-AUC quoted in its text),
-each row naming its data.
+each row naming its data, and per stability task its class balance and baseline skill.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import pandas as pd
 import yaml
 
 from benchmarks.metrics import roc_curve_points
+from benchmarks.reports.discovery_skill import skill_lines, skill_summary
 from benchmarks.reports.matbench_results import CLOUD_BIBTEX
 from benchmarks.tasks.discovery_scores import (
     SUBSETS,
@@ -193,6 +197,34 @@ def write_model_yaml(path: Path, doc: dict, stand_in: str | None) -> Path:
     return path
 
 
+def run_skill(res: dict) -> dict | None:
+    """``skill_summary`` of one task's family results (each model's first fold record)."""
+    models = {}
+    for model, folds in res["models"].items():
+        record = folds[min(folds)]  # the family has one fold
+        models[model] = (record.get("config", {}).get("type"), record["metrics"])
+    return skill_summary(models)
+
+
+def summary_skill(entry: dict) -> dict | None:
+    """``skill_summary`` of a task's entry in summary.json (means over its folds)."""
+    models = {}
+    for model, res in entry.get("models", {}).items():
+        kind = res.get("sample", {}).get("model_type") or res.get("description", "").split(",")[0]
+        models[model] = (kind, {k: v["mean"] for k, v in res["summary"].items()})
+    return skill_summary(models)
+
+
+def report_markdown(task, data, skill: dict, files: list[Path]) -> str:
+    """``report.md`` of a stability task: what the data are, the class balance, the
+    ROC-AUCs and what they say about F1/DAF (all from this run's metrics)."""
+    return "\n".join([
+        f"# {task.name}: stability classification" + (" — STAND-IN" if task.stand_in else ""),
+        "", task.stand_in or task.data_label, "", f"Data: {data.source}.", "",
+        *skill_lines(skill), "",
+        "Files: " + ", ".join(f"[`{p.name}`]({p.name})" for p in files), ""])
+
+
 def write_outputs(out_dir: Path, results: dict, adapters: dict) -> list[Path]:
     """Every discovery output for the tasks and models in ``results`` (the runner's
     family results); see the module docstring."""
@@ -203,11 +235,14 @@ def write_outputs(out_dir: Path, results: dict, adapters: dict) -> list[Path]:
         data = task.loaded
         folder = out_dir / "discovery" / name
         folder.mkdir(parents=True, exist_ok=True)
+        skill = run_skill(res) if task.stability else None
+        first = len(written)
         if data is not None:
             info = {"task": name, "source": data.source, "stand_in": task.stand_in,
                     "data_label": task.data_label, "coverage": data.coverage,
                     "prototype_key": data.meta.get("prototype_key"),
-                    "counts": data.meta.get("counts", {}), "checksums": data.checksums}
+                    "counts": data.meta.get("counts", {}), "checksums": data.checksums,
+                    **({"skill": _finite(skill)} if skill else {})}
             path = folder / "data.json"
             path.write_text(json.dumps(info, indent=1))
             written.append(path)
@@ -231,7 +266,8 @@ def write_outputs(out_dir: Path, results: dict, adapters: dict) -> list[Path]:
             written.append(path)
             notes = {"data": task.data_label, "source": data.source,
                      "counts": data.meta.get("counts", {}),
-                     "predictions_file": f"{model}-preds.csv"}
+                     "predictions_file": f"{model}-preds.csv",
+                     **({"skill": skill["verdict"]} if skill else {})}
             if model in wbm10k:
                 rec10k = wbm10k[model][min(wbm10k[model])]
                 notes["wbm10k_stand_in"] = {
@@ -240,6 +276,10 @@ def write_outputs(out_dir: Path, results: dict, adapters: dict) -> list[Path]:
             written.append(write_model_yaml(folder / f"{model}.yml",
                                             model_yaml(task, model, record, notes),
                                             task.stand_in))
+        if skill and data is not None:
+            path = folder / "report.md"
+            path.write_text(report_markdown(task, data, skill, written[first:]))
+            written.append(path)
     return written
 
 
@@ -261,8 +301,10 @@ def paper_roc_auc() -> float | None:
 
 def leaderboard_lines(summary: dict, members: list) -> list[str]:
     """Stability tables: this run's models on each stability task (full test set and
-    unique prototypes; thresholds) next to the paper's CLOUD rows on WBM."""
+    unique prototypes; thresholds) next to the paper's CLOUD rows on WBM (not in a smoke
+    run: ``run_labels.PAPER_OMITTED``)."""
     from benchmarks.reference import paper_table
+    from benchmarks.reports.run_labels import is_smoke, row_label
     from benchmarks.reports.summary import _fmt
 
     head = "| row | data | " + " | ".join(BOARD_COLS) + " | ROC-AUC |"
@@ -275,7 +317,7 @@ def leaderboard_lines(summary: dict, members: list) -> list[str]:
         entry = summary["tasks"].get(t.name, {})
         for model, res in entry.get("models", {}).items():
             s = res["summary"]
-            who = f"**{model}** (this run; {res.get('description', '')})"
+            who = row_label(model, res, summary)
             for prefix, label, auc in (("full", "full test set", "roc_auc"),
                                        ("uniq_proto", "unique prototypes",
                                         "uniq_proto/roc_auc")):
@@ -286,6 +328,14 @@ def leaderboard_lines(summary: dict, members: list) -> list[str]:
                 cells = [_cell(s, f"full@{threshold_key(thr)}/{k}") for k in S5_COLS]
                 sweep.append(f"| {who} | {t.data_label}; full test set | {threshold_key(thr)} | "
                              + " | ".join(cells) + " |")
+    notes = []
+    for t in (m for m in members if m.stability):
+        skill = summary_skill(summary["tasks"].get(t.name, {}))
+        if skill:
+            notes += [f"Class balance and skill, `{t.name}` ({t.stand_in or t.data_label}):", "",
+                      *skill_lines(skill), ""]
+    if is_smoke(summary):
+        return [*lines, "", *sweep, "", *notes]
     s4, s5 = paper_table("S4"), paper_table("S5")
     wbm = "WBM test set (Matbench Discovery, 256,963 rows; subset not stated by the paper)"
     if "CLOUD" in s4.index:
@@ -296,6 +346,6 @@ def leaderboard_lines(summary: dict, members: list) -> list[str]:
     for thr, row in s5.iterrows():
         sweep.append(f"| CLOUD (paper, Table S5) | {wbm} | {threshold_key(thr)} | "
                      + " | ".join(_fmt(row[k]) for k in S5_COLS) + " |")
-    return [*lines, "", *sweep, "",
+    return [*lines, "", *sweep, "", *notes,
             "Stand-in rows ran on other data than the paper's WBM rows: compare them as "
             "pipelines, not as numbers.", ""]

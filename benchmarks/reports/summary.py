@@ -9,6 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.metrics import summarize_folds
+from benchmarks.reports.run_labels import (
+    PAPER_OMITTED,
+    SMOKE_NOTE,
+    annotate_samples,
+    is_smoke,
+    row_label,
+    run_title,
+)
 
 METRIC_LABELS = {"mae": "MAE", "mae_over_mad": "MAE/MAD", "rmse": "RMSE", "f1": "F1",
                  "full/F1": "F1 (full test set)"}
@@ -31,6 +39,10 @@ def model_summary(fold_results: dict[int, dict]) -> dict:
 
 
 def write_summary(out_dir: Path, summary: dict) -> Path:
+    """``summary.json``; first adds to ``summary`` (in place, so the leaderboard written from
+    it next says the same) each model's sample size, epochs and smoke label, read from the
+    fold records in ``out_dir`` (``run_labels.annotate_samples``)."""
+    annotate_samples(out_dir, summary)
     path = out_dir / "summary.json"
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(summary, indent=1, default=float))
@@ -40,10 +52,13 @@ def write_summary(out_dir: Path, summary: dict) -> Path:
 
 def leaderboard_markdown(summary: dict, tasks: list) -> str:
     """One table per family: this run's models (primary metric, mean ± std over folds), then
-    the paper's published rows for the same tasks."""
+    the paper's published rows for the same tasks. A smoke run says so in the title and in
+    every row (rows, epochs) and has no paper rows (``run_labels.PAPER_OMITTED`` says why)."""
+    smoke = is_smoke(summary)
     trained = sorted({d for e in summary["tasks"].values()
                       for m in e.get("models", {}).values() for d in m.get("trained_on", [])})
-    lines = ["# Leaderboard", "",
+    lines = [f"# Leaderboard — {run_title(summary)}" if smoke else "# Leaderboard", "",
+             *([SMOKE_NOTE, ""] if smoke else []),
              f"Run: {summary['run'].get('created', '')}, device: {summary['run'].get('device')}, "
              f"commit {summary['run'].get('commit')}."
              + (f" Folds trained on: {', '.join(trained)} (per model in summary.json, "
@@ -77,11 +92,10 @@ def leaderboard_markdown(summary: dict, tasks: list) -> str:
                     other = res.get("coverage") not in (None, entry.get("coverage"))
                     cells.append(f"{_fmt(s.get('mean'), s.get('std'))} ({res['n_folds']} folds"
                                  + (f"; {res['coverage']})" if other else ")"))
-            desc = next((summary["tasks"][t.name]["models"][model]["description"]
-                         for t in members
-                         if model in summary["tasks"].get(t.name, {}).get("models", {})), "")
-            lines.append(f"| **{model}** (this run; {desc}) | " + " | ".join(cells) + " |")
-        paper = [(t, t.paper_rows()) for t in members]
+            res = next(summary["tasks"][t.name]["models"][model] for t in members
+                       if model in summary["tasks"].get(t.name, {}).get("models", {}))
+            lines.append(f"| {row_label(model, res, summary)} | " + " | ".join(cells) + " |")
+        paper = [] if smoke else [(t, t.paper_rows()) for t in members]
         names = list(dict.fromkeys(n for _, rows in paper if rows is not None for n in rows.index))
         for name in names:
             cells = []
@@ -115,10 +129,20 @@ def leaderboard_markdown(summary: dict, tasks: list) -> str:
         extra = getattr(members[0], "leaderboard_lines", None)  # a family's own tables
         if extra is not None:
             lines += extra(summary, members)
+    if smoke:
+        return "\n".join([*lines, PAPER_OMITTED, ""])
     lines += ["Paper rows: Xu, Zhu, Viswanathan, CLOUD (arXiv 2506.17345), restated in "
               "`benchmarks/reference/paper_results.json`; baselines there are the paper's, "
               "taken by it from the MatBench / Matbench Discovery leaderboards.", ""]
     return "\n".join(lines)
+
+
+def points_label(y_true, y_pred) -> str:
+    """``"n = N"``: the points a parity plot draws (pairs with both values finite; the
+    others are named, matplotlib leaves them out)."""
+    t, p = np.asarray(y_true, float), np.asarray(y_pred, float)
+    n = int(np.sum(np.isfinite(t) & np.isfinite(p)))
+    return f"n = {n}" if n == t.size else f"n = {n} ({t.size - n} of {t.size} not finite)"
 
 
 def parity_plot(path: Path, y_true: np.ndarray, y_pred: np.ndarray, title: str,
@@ -136,7 +160,7 @@ def parity_plot(path: Path, y_true: np.ndarray, y_pred: np.ndarray, title: str,
     mae = float(np.mean(np.abs(y_true - y_pred)))
     ax.set_xlabel(f"target {unit}".strip())
     ax.set_ylabel(f"prediction {unit}".strip())
-    ax.set_title(f"{title}\nMAE {mae:.4g}", fontsize=9)
+    ax.set_title(f"{title}\n{points_label(y_true, y_pred)}, MAE {mae:.4g}", fontsize=9)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

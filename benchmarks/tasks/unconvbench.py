@@ -132,9 +132,12 @@ class UnconvBenchTask(TaskAdapter):
     def leaderboard_lines(self, summary: dict, members: list) -> list[str]:
         """Per task: this run's MAE next to the paper's CrysToGraph and CLOUD rows, each row
         with the data it ran on (official rows, the offline stand-in, or skipped)."""
+        from benchmarks.reports.run_labels import is_smoke, row_label
         from benchmarks.reports.summary import _fmt
 
-        lines = ["### UnconvBench: MAE per task, this run next to the paper (Table S6)", "",
+        smoke = is_smoke(summary)  # no paper rows beside a smoke run's (run_labels)
+        lines = ["### UnconvBench: MAE per task, this run"
+                 + ("" if smoke else " next to the paper (Table S6)"), "",
                  "| task (unit) | row | data | MAE, mean ± std over folds |", "|---|---|---|---|"]
         for t in members:
             entry = summary["tasks"].get(t.name, {})
@@ -146,10 +149,10 @@ class UnconvBenchTask(TaskAdapter):
             label = STANDIN_LABEL if source.startswith(STANDIN_LABEL) else OFFICIAL_LABEL
             for model, res in entry.get("models", {}).items():
                 s = res["summary"].get(t.primary_metric, {})
-                lines.append(f"| {head} | **{model}** (this run; {res.get('description', '')}) "
+                lines.append(f"| {head} | {row_label(model, res, summary)} "
                              f"| {res.get('coverage', entry.get('coverage'))}; {label} | "
                              f"{_fmt(s.get('mean'), s.get('std'))} ({res['n_folds']} folds) |")
-            rows = t.paper_rows()
+            rows = None if smoke else t.paper_rows()
             for name in PAPER_MODELS:
                 if rows is not None and name in rows.index:
                     lines.append(f"| {head} | {name} (paper) | {OFFICIAL_LABEL}, 5-fold CV "

@@ -21,6 +21,9 @@ Choices made here (see :func:`topk_statistics` for the statistics):
   mean and sum give the same ranking, and the mean keeps each row a distribution (sums to 1).
 * **Ties** in the ranking go to the earlier position (stable sort); ``k`` larger than the
   number of eligible tokens is capped at that number.
+* **Small samples.** Below :data:`~cloud.analysis.significance.MIN_N_FOR_P` tested sequences
+  no t statistic or p-value is reported, only "n too small (n = k < 30)" (the reason for
+  the threshold is in :mod:`cloud.analysis.significance`).
 * **Ablated inputs** (``cloud.scope.ablations``) have fewer parts: ``parts`` names the parts a
   string has, in order (e.g. ``("space_group", "composition")`` without Wyckoff symbols);
   reports cover the sections present.
@@ -38,14 +41,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 
+from cloud.analysis.significance import MIN_N_FOR_P, p_values_withheld, t_interval, ttest
 from cloud.logging_setup import quiet_third_party
 from cloud.scope.ablations import PARTS as SECTIONS  # the SCOPE parts, in order
 
 SPECIAL_WORDS = frozenset({"[CLS]", "[SEP]", "[PAD]"})
 EXCLUDED = frozenset({"special", "separator"})
 DEFAULT_KS = (1, 2, 3, 4, 5)
+TEST_KEYS = ("p1_t_", "p1_p_", "p2_t_", "p2_p_")  # the t statistics and p-values of a row
 
 
 def token_sections(text: str, parts: Sequence[str] = SECTIONS) -> list[str]:
@@ -188,28 +192,6 @@ def per_sequence_topk(
     return pd.DataFrame.from_records(records, columns=["index", "hit", "share", "base", "chance"])
 
 
-def ttest(values: np.ndarray, popmean: float) -> tuple[float, float]:
-    """Two-sided one-sample t-test ``(t, p)``; constant samples give ``(+-inf, 0)`` if they
-    differ from ``popmean`` (a deterministic difference) and ``(nan, nan)`` otherwise."""
-    x = np.asarray(values, dtype=float)
-    if x.size < 2:
-        return math.nan, math.nan
-    if np.all(x == x[0]):
-        diff = float(x[0] - popmean)
-        return (math.copysign(math.inf, diff), 0.0) if diff != 0 else (math.nan, math.nan)
-    res = stats.ttest_1samp(x, popmean)
-    return float(res.statistic), float(res.pvalue)
-
-
-def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """t-based confidence interval of the mean: ``mean +- t_{n-1} * sd / sqrt(n)``."""
-    x = np.asarray(values, dtype=float)
-    if x.size < 2:
-        return math.nan, math.nan
-    half = stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
-    return float(x.mean() - half), float(x.mean() + half)
-
-
 def topk_statistics(
     attn: Sequence[np.ndarray],
     sections: Sequence[Sequence[str]],
@@ -226,6 +208,8 @@ def topk_statistics(
     of each sequence's share against its *own* base rate (the exact null of uniform attention,
     as a robustness check); ``p1_chance`` and ``p1_t_chance``/``p1_p_chance``: the hit
     probability under uniform attention (paired), since for k > 1 the base rate understates it.
+    ``n_sequences``: the sequences tested; below :data:`MIN_N_FOR_P` every t statistic and
+    p-value is NaN and ``p_values_withheld`` says why (else it is ``None``).
     """
     rows = []
     for k in ks:
@@ -248,6 +232,9 @@ def topk_statistics(
         row["p2_t_paired"], row["p2_p_paired"] = ttest((d["share"] - d["base"]).to_numpy(), 0.0)
         row["p1_chance"] = float(d["chance"].mean()) if len(d) else math.nan
         row["p1_t_chance"], row["p1_p_chance"] = ttest((d["hit"] - d["chance"]).to_numpy(), 0.0)
+        row["p_values_withheld"] = p_values_withheld(len(d))
+        if row["p_values_withheld"]:  # too few sequences: no t statistic, no p-value
+            row.update({key: math.nan for key in row if key.startswith(TEST_KEYS)})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -283,6 +270,8 @@ def report_from_attention(
             "n_sequences": len(attn),
             "ks": [int(k) for k in ks],
             "tests": "two-sided one-sample t-tests (scipy.stats.ttest_1samp); 95% t-based CIs",
+            "min_n_for_p_values": MIN_N_FOR_P,
+            "p_values_withheld": p_values_withheld(len(attn)),
             "sections": {
                 s: {
                     "base_rate": float(t["base_rate"].iloc[0]) if len(t) else None,
