@@ -37,7 +37,8 @@ def parse_temperatures(text: str) -> list[float]:
     try:
         temps = [float(t) for t in text.split(",") if t.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"not a comma-separated list of numbers: {text!r}") from None
     if not temps or any(not np.isfinite(t) or t <= 0 for t in temps):
         raise argparse.ArgumentTypeError(f"temperatures must be positive kelvin: {text!r}")
     return temps
