@@ -68,12 +68,15 @@ def temperature_label(t: float) -> str:
     return f"{t:g}K"
 
 
-def unknown_tokens(tokenizer, scope: str) -> list[str]:
-    """Pieces of a SCOPE string the tokenizer does not know (they would read as [UNK])."""
-    enc = tokenizer(scope, return_offsets_mapping=True, add_special_tokens=False)
+def unknown_tokens(tokenizer, scopes: list[str]) -> list[list[str]]:
+    """Per SCOPE string, the pieces the tokenizer does not know (they would read as [UNK])."""
+    if not scopes:
+        return []
+    enc = tokenizer(scopes, return_offsets_mapping=True, add_special_tokens=False)
     unk = tokenizer.unk_token_id
-    return [scope[a:b] for i, (a, b) in zip(enc["input_ids"], enc["offset_mapping"], strict=True)
-            if i == unk]
+    return [[s[a:b] for i, (a, b) in zip(ids, offsets, strict=True) if i == unk]
+            for s, ids, offsets in zip(scopes, enc["input_ids"], enc["offset_mapping"],
+                                       strict=True)]
 
 
 def predict_scopes(finetuned, scopes: list[str], n_atoms: list[int] | None = None,
@@ -149,8 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     rows, errors = [], list(inputs.errors)
-    for row in inputs.rows:
-        unknown = unknown_tokens(finetuned.tokenizer, row[1])
+    for row, unknown in zip(inputs.rows, unknown_tokens(finetuned.tokenizer,
+                                                         [r[1] for r in inputs.rows]),
+                            strict=True):
         if unknown:
             errors.append((row[0], "unknown_token",
                            f"not in the model's vocabulary: {' '.join(unknown)}"))

@@ -122,8 +122,10 @@ def test_scope_csv_predictions_are_the_models(regression, phonon, tmp_path, caps
 def test_debye_scope_csv_temperatures_and_physics(debye, phonon, tmp_path):
     folder, model, tokenizer = debye
     chosen = _scope_csv(phonon, tmp_path / "in.csv")
-    with open(tmp_path / "in.csv", "a", newline="") as fh:  # a row without its atom count
-        csv.writer(fh).writerow(["mp-none", chosen[0]["scope"], ""])
+    with open(tmp_path / "in.csv", "a", newline="") as fh:
+        head, _ = chosen[0]["scope"].rsplit(" | ", 1)
+        csv.writer(fh).writerows([["mp-none", chosen[0]["scope"], ""],  # no atom count
+                                  ["mp-unknown", f"{head} | Qq 1.0", "2"]])  # no element Qq
     out = tmp_path / "d.csv"
     assert main([str(folder), str(tmp_path / "in.csv"), "--out", str(out),
                  "--temperatures", "100,300,1000"]) == 0
@@ -141,7 +143,9 @@ def test_debye_scope_csv_temperatures_and_physics(debye, phonon, tmp_path):
     cv = np.array([[float(g[f"cv_{t}K"]) for t in (100, 300, 1000)] for g in got])
     assert (np.diff(cv, axis=1) > 0).all()  # a Debye solid's Cv rises with T
     errors = _read(tmp_path / "d.errors.csv")
-    assert [(e["id"], e["kind"]) for e in errors] == [("mp-none", "missing_n_atoms")]
+    assert [(e["id"], e["kind"]) for e in errors] == [("mp-none", "missing_n_atoms"),
+                                                      ("mp-unknown", "unknown_token")]
+    assert errors[1]["message"].endswith("vocabulary: Qq")
 
 
 def _write_structures(phonon, folder, poscar: int = 1):

@@ -3,8 +3,9 @@
 
 Prints Θ and Cv(T), U(T) of a structure from a trained CLOUD-DEBYE checkpoint (a directory
 saved by ``save_pretrained``, with its tokenizer, or a seed ensemble; loaded by
-:func:`cloud.model.finetuned.load_finetuned`, which refuses a checkpoint without a trained head), with the physics checks on the requested
-range and on ``LIMIT_GRID`` (where the Dulong-Petit and T³ limits are always tested).
+:func:`cloud.model.finetuned.load_finetuned`, which refuses a checkpoint without a trained
+head), with the physics checks on the requested range and on ``LIMIT_GRID`` (where the
+Dulong-Petit and T³ limits are always tested).
 """
 
 from __future__ import annotations
