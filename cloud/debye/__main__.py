@@ -2,8 +2,10 @@
 --mp-id ID) [--t-min 1 --t-max 2000 --points 200] [--plot out.png] [--csv out.csv]``
 
 Prints Θ and Cv(T), U(T) of a structure from a trained CLOUD-DEBYE checkpoint (a directory
-saved by ``save_pretrained``, with its tokenizer), with the physics checks on the requested
-range and on ``LIMIT_GRID`` (where the Dulong-Petit and T³ limits are always tested).
+saved by ``save_pretrained``, with its tokenizer, or a seed ensemble; loaded by
+:func:`cloud.model.finetuned.load_finetuned`, which refuses a checkpoint without a trained
+head), with the physics checks on the requested range and on ``LIMIT_GRID`` (where the
+Dulong-Petit and T³ limits are always tested).
 """
 
 from __future__ import annotations
@@ -17,19 +19,14 @@ import numpy as np
 
 def _inputs(args) -> tuple[list[str], list[int], list[str]]:
     if args.cif:
-        import spglib
+        from cloud.prediction_inputs import ScopeWithPrimitiveCount
+        from cloud.scope.errors import ScopeError
 
-        from cloud.scope.cell import cell_from_cif
-        from cloud.scope.encoder import ScopeEncoder
-        from cloud.scope.symmetry import use_spglib_exceptions
-
-        use_spglib_exceptions(spglib)
-        text = Path(args.cif).read_text()
-        cell = cell_from_cif(text)
-        prim = spglib.find_primitive((cell.lattice, cell.frac_coords, cell.type_numbers()),
-                                     symprec=0.01)
-        n = len(prim[2]) if prim is not None else len(cell)
-        return [ScopeEncoder().encode(text)], [n], [Path(args.cif).stem]
+        try:
+            scope, n = ScopeWithPrimitiveCount().encode(Path(args.cif))
+        except ScopeError as exc:
+            raise SystemExit(f"error: {args.cif}: {exc}") from None
+        return [scope], [n], [Path(args.cif).stem]
     if args.mp_id:
         from cloud.data import read_scope_csv, resolve
 
@@ -44,10 +41,28 @@ def _inputs(args) -> tuple[list[str], list[int], list[str]]:
     raise SystemExit("give --cif, --mp-id, or --scope with --n-atoms")
 
 
+EPILOG = """\
+example:
+  python -m cloud.debye predict --model runs/phonon_cv/fold_0_model --cif NaCl.cif \\
+      --t-max 1500 --plot nacl.png --csv nacl_curves.csv
+
+The model must be a fine-tuned CLOUD-DEBYE checkpoint (or seed ensemble); a pretraining
+(MLM) checkpoint is refused (exit status 2). For many structures at a few temperatures, see
+python -m cloud.predict.
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m cloud.debye")
+    p = argparse.ArgumentParser(
+        prog="python -m cloud.debye", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Debye temperature, heat capacity Cv(T) and internal energy U(T) of a "
+                    "crystal from a fine-tuned CLOUD-DEBYE checkpoint.")
     sub = p.add_subparsers(dest="command", required=True)
-    q = sub.add_parser("predict", help="Θ, Cv(T) and U(T) from a CLOUD-DEBYE checkpoint")
+    q = sub.add_parser("predict", help="Θ, Cv(T) and U(T) from a CLOUD-DEBYE checkpoint",
+                       description="Θ, Cv(T) and U(T) of a crystal from a fine-tuned "
+                                   "CLOUD-DEBYE checkpoint.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     q.add_argument("--model", type=Path, required=True)
     q.add_argument("--cif")
     q.add_argument("--mp-id", nargs="+")
@@ -62,13 +77,16 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from cloud.debye.curves import LIMIT_GRID, check_curves, plot_curves, predict_curves
-    from cloud.model.ensemble import ensemble_tokenizer_dir, load_debye_model
-    from cloud.train.finetune import load_tokenizer
+    from cloud.model.finetuned import CheckpointError, load_finetuned
 
+    try:  # one checkpoint or a seed ensemble; refuses checkpoints without a trained head
+        finetuned = load_finetuned(args.model, kind="debye")
+    except (CheckpointError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    model, tokenizer = finetuned.model, finetuned.tokenizer
     scopes, n_atoms, labels = _inputs(args)
-    model = load_debye_model(args.model)  # one checkpoint or a seed ensemble
     temps = np.linspace(args.t_min, args.t_max, args.points)
-    tokenizer = load_tokenizer(ensemble_tokenizer_dir(args.model))
     curves = predict_curves(model, tokenizer, scopes, n_atoms, temps, labels)
     limits = predict_curves(model, tokenizer, scopes, n_atoms, LIMIT_GRID, labels)
     for c, lim in zip(curves, limits, strict=True):

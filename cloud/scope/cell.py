@@ -1,8 +1,9 @@
 """Crystal inputs -> a light ``Cell`` (lattice, fractional coordinates, species).
 
 The encoder works on plain arrays so that the hot path needs neither pymatgen objects nor
-torch: a matbench-format structure dict (``Structure.as_dict()``) is read directly. CIF text
-and pymatgen ``Structure`` objects are accepted too (pymatgen is imported only for CIF).
+torch: a matbench-format structure dict (``Structure.as_dict()``) is read directly. CIF text,
+POSCAR files and pymatgen ``Structure`` objects are accepted too (pymatgen is imported only
+for CIF and POSCAR).
 """
 
 from __future__ import annotations
@@ -137,14 +138,40 @@ def cell_from_cif(text: str) -> Cell:
     return cell_from_pymatgen(structure)
 
 
+def is_poscar_name(path: Path) -> bool:
+    """VASP structure file names: ``POSCAR``, ``CONTCAR`` (any suffix), ``*.vasp``, ``*.poscar``."""
+    name = path.name.lower()
+    return name.startswith(("poscar", "contcar")) or name.endswith((".vasp", ".poscar"))
+
+
+def cell_from_poscar(text: str) -> Cell:
+    """POSCAR/CONTCAR text (element names on line 6, VASP 5 style) -> Cell, through pymatgen."""
+    if not text or not text.strip():
+        raise EmptyStructureError("empty POSCAR")
+    import warnings
+
+    from pymatgen.io.vasp import Poscar
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            structure = Poscar.from_str(text).structure
+    except Exception as exc:  # pymatgen raises many types for bad files
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ParseError(f"unparsable POSCAR: {msg}") from None
+    return cell_from_pymatgen(structure)
+
+
 def to_cell(obj) -> Cell:
-    """Any supported input -> Cell: Cell, Structure dict, pymatgen Structure, CIF text or path."""
+    """Any supported input -> Cell: Cell, Structure dict, pymatgen Structure, CIF text, or the
+    path of a CIF or POSCAR file (POSCAR by name: see ``is_poscar_name``)."""
     if isinstance(obj, Cell):
         return obj
     if isinstance(obj, Mapping):
         return cell_from_dict(obj)
     if isinstance(obj, Path):
-        return cell_from_cif(obj.read_text(errors="replace"))
+        text = obj.read_text(errors="replace")
+        return cell_from_poscar(text) if is_poscar_name(obj) else cell_from_cif(text)
     if isinstance(obj, str):
         return cell_from_cif(obj)
     if hasattr(obj, "as_dict") and hasattr(obj, "lattice"):

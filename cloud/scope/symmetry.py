@@ -78,6 +78,23 @@ def moyo_symmetry(cell: Cell, options: SymmetryOptions = DEFAULT_OPTIONS) -> Sit
     return SiteSymmetry(int(ds.number), tuple(ds.wyckoffs), tuple(int(i) for i in ds.orbits))
 
 
+def primitive_atom_count(cell: Cell, options: SymmetryOptions = DEFAULT_OPTIONS) -> int:
+    """Atoms in spglib's primitive cell of ``cell`` (CLOUD-DEBYE's N, atoms per primitive
+    cell, as in the phonon data); ``SymmetryError`` when spglib finds none."""
+    import spglib
+
+    use_spglib_exceptions(spglib)
+    spg_cell = (cell.lattice, cell.frac_coords, cell.type_numbers())
+    try:
+        prim = spglib.find_primitive(spg_cell, symprec=options.symprec,
+                                     angle_tolerance=options.angle_tolerance)
+    except Exception as exc:  # SpglibError, or a bad cell
+        raise SymmetryError(f"spglib found no primitive cell: {exc}") from None
+    if prim is None:
+        raise SymmetryError("spglib found no primitive cell")
+    return len(prim[2])
+
+
 SYMMETRY_BACKENDS = {"spglib": spglib_symmetry, "moyopy": moyo_symmetry}
 
 
