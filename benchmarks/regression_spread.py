@@ -53,7 +53,7 @@ VARIANTS = {  # name -> environment changes; "reference" is the run every other 
 }
 SEED_VARIANT = "seed_plus_1"
 
-EXAMPLE = """example:
+EXAMPLE = """Example:
   python benchmarks/regression_spread.py            # about 5 runs of the smoke stage
   python benchmarks/regression_spread.py --summaries runs/spread   # re-derive from runs
 """

@@ -46,7 +46,7 @@ from benchmarks.tasks import Fold, TaskData, select  # noqa: E402
 from cloud.fileio import write_json_atomic  # noqa: E402
 from cloud.manifest import device_name  # noqa: E402
 
-EXAMPLES = """examples:
+EXAMPLES = """Examples:
   python benchmarks/run.py --task matbench_jdft2d --smoke --out runs/smoke
   python benchmarks/run.py --task all --allow-skips            # every task, 5 folds
   accelerate launch --num_processes 4 benchmarks/run.py --task matbench --out runs/mb
@@ -279,7 +279,8 @@ def summarise_model(task, run: TaskRun, name: str, results: dict, entry: dict,
     ids = [i for r in results.values() for i in r["predictions"]]
     preds = np.array([p for r in results.values() for p in r["predictions"].values()])
     parity_plot(run.dir / f"parity_{name}.png", data.targets[data.rows(ids)], preds,
-                f"{task.name} — {name} ({data.coverage})", task.unit)
+                f"{task.name} — {name}" + (" (SMOKE RUN)" if run.args.smoke else
+                                            f" ({data.coverage})"), task.unit)
     if any(r.get("attention") for r in results.values()):  # attention: true (models)
         from benchmarks.reports.attention_report import write_attention_report
 
@@ -291,7 +292,7 @@ def summarise_model(task, run: TaskRun, name: str, results: dict, entry: dict,
 def describe_model(spec: dict, smoke: bool) -> str:
     """Model size and encoder, for every reported number."""
     if spec["type"] not in ("cloud", "cloud_debye"):
-        return spec["type"]
+        return spec["type"] + (", smoke" if smoke else "")
     pre = spec.get("pretrained", "default")
     if pre in (None, "none", "scratch"):
         size = f"{spec.get('preset', 'small')} from scratch"
@@ -376,6 +377,9 @@ def main(argv=None) -> int:
     from cloud.manifest import build_manifest
 
     args = parse_args(argv)
+    from cloud.logging_setup import quiet_third_party
+
+    quiet_third_party()
     try:
         layers = load_layers(args.config)
         tasks = select(args.task)

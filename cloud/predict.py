@@ -20,7 +20,7 @@ import numpy as np
 from cloud.scope.symmetry import DEFAULT_SYMPREC
 
 EPILOG = """\
-example:
+Example:
   python -m cloud.predict runs/phonon_cv/fold_0_model structures/ more.cif \\
       --out preds.csv --temperatures 100,300,1000
 

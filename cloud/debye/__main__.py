@@ -42,7 +42,7 @@ def _inputs(args) -> tuple[list[str], list[int], list[str]]:
 
 
 EPILOG = """\
-example:
+Example:
   python -m cloud.debye predict --model runs/phonon_cv/fold_0_model --cif NaCl.cif \\
       --t-max 1500 --plot nacl.png --csv nacl_curves.csv
 
