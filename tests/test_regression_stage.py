@@ -170,3 +170,47 @@ def test_check_and_update_from_a_summary(stage, tmp_path, capsys):
     capsys.readouterr()
     assert main(["check", "--summary", str(doctored), "--baseline", str(path)]) == 1
     assert name in capsys.readouterr().out
+
+
+# --- the stage catches a real regression: models trained on shuffled targets ---------------
+
+def _trained_on_shuffled_targets(fit_predict):
+    """A deliberately worse model: the same model, its training fold's targets permuted."""
+    import numpy as np
+
+    def worse(task, data, fold, cfg, work_dir, progress=True):
+        bad = copy.copy(data)
+        bad.targets = data.targets.copy()
+        rows = data.rows(fold.train)
+        bad.targets[rows] = data.targets[np.random.default_rng(0).permutation(rows)]
+        return fit_predict(task, bad, fold, cfg, work_dir, progress)
+
+    return worse
+
+
+@pytest.mark.regression
+@pytest.mark.parametrize("model", ["composition_rf", "cloud"])
+def test_a_worse_model_fails_the_stage(model, shared_data, tmp_path, monkeypatch):
+    """The same smoke fold with and without shuffled training targets: the honest run agrees
+    with the baseline within the tolerances, the worse one does not."""
+    from benchmarks.models import MODELS
+    from benchmarks.regression import load_tolerances
+    from benchmarks.run import main as run
+
+    baseline = json.loads(BASELINE.read_text())
+    tolerances = load_tolerances()
+    args = ["--task", "matbench_jdft2d", "--smoke", "--models", model, "--no-progress",
+            "--data-dir", str(shared_data)]
+
+    def moved(out):
+        tasks = extract(json.loads((out / "summary.json").read_text()))
+        return [r for r in compare(baseline, tasks, tolerances)
+                if r["task"] == "matbench_jdft2d" and r["model"] == model]
+
+    assert run([*args, "--out", str(tmp_path / "honest")]) == 0
+    assert moved(tmp_path / "honest") == []
+    monkeypatch.setitem(MODELS, baseline["tasks"]["matbench_jdft2d"]["types"][model],
+                        _trained_on_shuffled_targets(MODELS[model]))
+    assert run([*args, "--out", str(tmp_path / "worse")]) == 0
+    rows = moved(tmp_path / "worse")
+    assert {r["what"] for r in rows} >= {"mae", "rmse"}, rows
