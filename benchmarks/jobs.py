@@ -124,8 +124,10 @@ def job_key(task: TaskAdapter, data: TaskData, spec: dict, fold_index: int, fold
     return hashlib.sha256(text.encode()).hexdigest(), parts
 
 
-def stored_result(job: Job) -> tuple[dict | None, str]:
-    """The stored record of ``job`` if it can be reused, else ``(None, why not)``."""
+def stored_result(job: Job, keyless_ok: bool = False) -> tuple[dict | None, str]:
+    """The stored record of ``job`` if it can be reused, else ``(None, why not)``.
+    ``keyless_ok``: accept a record written before job keys existed (reporting on old runs,
+    ``--report-only``); a record whose key differs is never reused."""
     if not job.result_path.exists():
         return None, "not run yet"
     try:
@@ -133,6 +135,8 @@ def stored_result(job: Job) -> tuple[dict | None, str]:
     except (OSError, json.JSONDecodeError) as exc:
         return None, f"stored result unreadable ({exc})"
     if record.get("job_key") is None:
+        if keyless_ok:
+            return record, "reused (written before job keys)"
         return None, "stored result has no job key (written by an older version)"
     if record["job_key"] != job.key:
         old = record.get("key_parts") or {}

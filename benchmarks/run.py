@@ -155,7 +155,8 @@ class TaskRun:
                 key, parts = job_key(self.task, data, fspec, k, fold, self.args.smoke)
                 job = Job(self.task.name, name, fspec, k, fold,
                           self.dir / name / f"fold_{k}.json", mode, key, parts)
-                record, why = (None, "--force") if self.args.force else stored_result(job)
+                record, why = (None, "--force") if self.args.force else stored_result(
+                    job, keyless_ok=self.args.report_only)
                 if record is not None:
                     reused[name][k] = record
                 elif self.args.report_only and job.trains_network:

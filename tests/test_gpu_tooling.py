@@ -381,9 +381,9 @@ def test_report_only_trains_nothing(cv_run):
     assert list(entry["folds"]) == ["0"] and "extra_folds" not in entry
     assert not fold5.exists()
 
-    # nothing finished at all: the model is skipped, named
+    # nothing finished at all: the model is a skipped row, named (exit status 1)
     fold0.unlink()
-    assert main([*argv, "--report-only"]) == 0
+    assert main([*argv, "--report-only"]) == 1
     task = json.loads((out / "summary.json").read_text())["tasks"]["cv"]
     assert "cloud_debye" not in task["models"]
     assert task["skipped_models"]["cloud_debye"].startswith("--report-only: no finished fold")
