@@ -86,6 +86,7 @@ def test_only_the_main_process_writes_shared_files(runs):
     assert manifest["processes"] == {"world_size": 2, "distribute": "jobs"}
 
 
+@pytest.mark.parametrize("runs", ["matbench_jdft2d"], indirect=True)
 def test_two_process_run_resumes_from_one_process_folds(runs, shared_data):
     """Fold files are the same whoever wrote them: a two-process run over the one-process
     run's folder trains nothing again."""
