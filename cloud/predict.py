@@ -48,8 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m cloud.predict", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Predict a property (or, with CLOUD-DEBYE, Θ, Cv(T) and U(T)) of crystals "
-                    "with a fine-tuned CLOUD checkpoint.")
+        description="Predict with a fine-tuned CLOUD model: a property, or Θ, Cv and U.")
     p.add_argument("model", type=Path, metavar="MODEL_DIR",
                    help="fine-tuned checkpoint (save_pretrained with its tokenizer) or ensemble")
     p.add_argument("input", nargs="+", metavar="INPUT",

@@ -260,7 +260,7 @@ def test_canonical_model_is_skipped_on_precomputed_paper_strings(tmp_path, share
                      "      cloud_canonical: {type: cloud, scope_mode: canonical}\n")
     assert main(["--task", "matbench_dielectric", "--smoke", "--data-dir", str(shared_data),
                  "--models", "cloud_canonical", "--config", str(extra), "--no-progress",
-                 "--out", str(tmp_path / "run")]) == 0
+                 "--out", str(tmp_path / "run")]) == 1  # its only row skipped: nothing done
     entry = json.loads((tmp_path / "run" / "summary.json").read_text())["tasks"][
         "matbench_dielectric"]
     assert entry["models"] == {}

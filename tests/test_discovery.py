@@ -231,7 +231,7 @@ def test_canonical_task_is_skipped_naming_its_files(shared_data, tmp_path, monke
     monkeypatch.setattr("urllib.request.urlopen", _offline)
     out = tmp_path / "run"
     assert main(["--task", "discovery_wbm", "--smoke", "--data-dir", str(shared_data),
-                 "--out", str(out), "--no-progress"]) == 0
+                 "--out", str(out), "--no-progress"]) == 1  # its only task skipped
     entry = json.loads((out / "summary.json").read_text())["tasks"]["discovery_wbm"]
     assert entry["status"] == "skipped"
     for name, url in (("2023-12-13-wbm-summary.csv.gz", "https://figshare.com/files/64706751"),
@@ -259,7 +259,7 @@ def test_smoke_run_writes_every_output(adapters, shared_data, tmp_path, monkeypa
         "discovery_wbm", "discovery_mpts", "discovery_wbm10k"]
     out = tmp_path / "run"
     assert main(["--task", "discovery", "--smoke", "--models", "dummy,cloud", "--data-dir",
-                 str(shared_data), "--out", str(out), "--no-progress"]) == 0
+                 str(shared_data), "--out", str(out), "--no-progress", "--allow-skips"]) == 0
     tasks = json.loads((out / "summary.json").read_text())["tasks"]
     assert tasks["discovery_wbm"]["status"] == "skipped"
     for name in ("discovery_mpts", "discovery_wbm10k"):

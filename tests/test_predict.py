@@ -269,4 +269,4 @@ def test_help_has_purpose_and_example(capsys):
             run()
         assert exc.value.code == 0
         text = capsys.readouterr().out
-        assert "fine-tuned" in text and "example:" in text
+        assert "fine-tuned CLOUD" in text and "Example:" in text

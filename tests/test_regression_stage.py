@@ -209,8 +209,7 @@ def test_a_worse_model_fails_the_stage(model, shared_data, tmp_path, monkeypatch
 
     assert run([*args, "--out", str(tmp_path / "honest")]) == 0
     assert moved(tmp_path / "honest") == []
-    monkeypatch.setitem(MODELS, baseline["tasks"]["matbench_jdft2d"]["types"][model],
-                        _trained_on_shuffled_targets(MODELS[model]))
+    monkeypatch.setitem(MODELS, model, _trained_on_shuffled_targets(MODELS[model]))  # type
     assert run([*args, "--out", str(tmp_path / "worse")]) == 0
     rows = moved(tmp_path / "worse")
     assert {r["what"] for r in rows} >= {"mae", "rmse"}, rows

@@ -176,7 +176,7 @@ def test_corrupted_data_file_is_refused_by_the_runner(tmp_path, monkeypatch):
     monkeypatch.setenv("CLOUD_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "run"
     assert main(["--task", "matbench_jdft2d", "--smoke", "--models", "dummy", "--no-progress",
-                 "--data-dir", str(tmp_path / "data"), "--out", str(out)]) == 0
+                 "--data-dir", str(tmp_path / "data"), "--out", str(out)]) == 1  # task skipped
     entry = json.loads((out / "summary.json").read_text())["tasks"]["matbench_jdft2d"]
     assert entry["status"] == "skipped"
     assert "sha256" in entry["reason"].lower() or "checksum" in entry["reason"].lower()

@@ -68,14 +68,16 @@ def test_all_done_exits_0_and_skips_need_the_flag(offline, shared_data, tmp_path
     assert _run(shared_data, out, "--models", "dummy,composition_rf") == 0
     assert capsys.readouterr().err.strip().splitlines()[-1].startswith(
         "rows: 2 done, 0 failed, 0 skipped")
-    # a Debye model on a regression task is a skipped row: exit 1 unless skips are allowed
-    assert _run(shared_data, out, "--models", "dummy,debye_rf") == 2  # not configured here
-    both = ["--task", "matbench_jdft2d,cv", "--smoke", "--data-dir", str(shared_data),
-            "--out", str(out), "--no-progress", "--models", "dummy,debye_rf"]
-    assert main(both) == 1
-    assert "matbench_jdft2d debye_rf: not a model of matbench_jdft2d" in (
-        capsys.readouterr().err)
-    assert main([*both, "--allow-skips"]) == 0
+    assert _run(shared_data, out, "--models", "dummy,debye_rf") == 2  # not a model here
+    # a model that cannot apply (canonical SCOPE needs structures; dielectric has only the
+    # paper's strings offline) is a skipped row: exit 1 unless skips are allowed
+    args = ["--task", "matbench_dielectric", "--smoke", "--data-dir", str(shared_data),
+            "--out", str(out), "--no-progress", "--models", "dummy,cloud_canonical"]
+    assert main(args) == 1
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith("rows: 1 done, 0 failed, 1 skipped")
+    assert "matbench_dielectric cloud_canonical: scope_mode canonical needs structures" in line
+    assert main([*args, "--allow-skips"]) == 0
 
 
 def test_fold_results_are_reused_only_with_the_same_key(offline, shared_data, tmp_path):

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from tests.conftest import REPO
 from tests.streaming import run_streaming
 
 pytest_plugins = ["pytester"]
@@ -53,8 +54,9 @@ def test_keyword_arguments_reach_the_child(tmp_path):
 
 def test_lines_reach_the_terminal_of_a_captured_test_run(pytester):
     """In a pytest run with output capture on (the default), the lines are shown."""
-    pytester.makepyfile(test_inner="""
+    pytester.makepyfile(test_inner=f"""
         import sys
+        sys.path.insert(0, {str(REPO)!r})  # the project's tests package, wherever pytest runs
         from tests.streaming import run_streaming, terminal_line_writer
 
         def test_stage(request):

@@ -56,8 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m cloud.debye", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Debye temperature, heat capacity Cv(T) and internal energy U(T) of a "
-                    "crystal from a fine-tuned CLOUD-DEBYE checkpoint.")
+        description="Θ, Cv(T) and U(T) of a crystal from a fine-tuned CLOUD-DEBYE model.")
     sub = p.add_subparsers(dest="command", required=True)
     q = sub.add_parser("predict", help="Θ, Cv(T) and U(T) from a CLOUD-DEBYE checkpoint",
                        description="Θ, Cv(T) and U(T) of a crystal from a fine-tuned "
