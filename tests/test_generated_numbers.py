@@ -85,3 +85,5 @@ def test_paper_rows_come_from_the_reference_table():
     body = numbers.render("paper 1 rows=CLOUD;CLOUD-DEBYE_(pretrained,_fine-tuned)")
     assert "| CLOUD | 0.16 ± 0 | 0.15 ± 0 |" in body
     assert "| CLOUD-DEBYE (pretrained, fine-tuned) | 0.057 ± 0.001 | 0.055 ± 0.003 |" in body
+    assert numbers.render("paper_value S3 CLOUD matbench_dielectric") == "0.3038"
+    assert numbers.render("paper_value 1 CLOUD-DEBYE_(scratch) U digits=3") == "0.110"

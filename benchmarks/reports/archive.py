@@ -317,6 +317,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "pack":
         index = pack(args.reports, args.out, args.run)
         for run, e in index["runs"].items():
+            if args.run and run not in args.run:
+                continue
             print(f"{run}: {e['n_files']} files -> {args.out / e['archive']} "
                   f"({e['size'] / 1e6:.1f} MB, sha256 {e['sha256'][:12]})")
         return 0

@@ -18,6 +18,7 @@ Kinds (``RUN`` is a folder of ``reports/``; options are ``key=value``):
   the same line as its markers (it can sit inside a sentence).
 - ``paper TABLE [rows=..] [columns=..] [digits=..]`` — rows of one of the paper's tables as
   ``benchmarks/reference/paper_results.json`` restates them (``1``, ``S3``, ``S6``).
+- ``paper_value TABLE ROW COLUMN [digits=..]`` — one number of the paper's tables, inline.
 - ``scaling RUN`` — the scaling-law fit of ``reports/RUN/fit.json`` beside the paper's.
 - ``attention RUN TASK MODEL`` — the layer-0 [CLS] attention shares of
   ``reports/RUN/TASK/attention_MODEL.json`` by section, with their p-values.
@@ -207,6 +208,19 @@ def paper(spec: Spec, root: Path) -> str:
     return "\n".join(lines)
 
 
+def paper_value(spec: Spec, root: Path) -> str:
+    from benchmarks.reference import paper_table
+
+    name, row, column = spec.args
+    df = paper_table(name)
+    by_key = {str(r).replace(" ", "_"): r for r in df.index}
+    if row not in by_key or (column, "mean") not in df.columns:
+        raise BlockError(f"paper table {name}: no row {row!r} or column {column!r}")
+    number = float(df.loc[by_key[row], (column, "mean")])
+    digits = spec.option("digits")
+    return f"{number:g}" if digits is None else fmt(number, int(digits))
+
+
 def scaling(spec: Spec, root: Path) -> str:
     (run,) = spec.args
     fit = _json(root / "reports" / run / "fit.json")
@@ -242,10 +256,10 @@ def attention(spec: Spec, root: Path) -> str:
 
 
 KINDS: dict[str, Callable[[Spec, Path], str]] = {
-    "results": results_table, "value": value, "paper": paper, "scaling": scaling,
-    "attention": attention,
+    "results": results_table, "value": value, "paper": paper, "paper_value": paper_value,
+    "scaling": scaling, "attention": attention,
 }
-INLINE = frozenset({"value"})
+INLINE = frozenset({"value", "paper_value"})
 
 
 def render(spec_text: str, root: Path = REPO) -> str:
