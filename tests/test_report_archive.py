@@ -122,3 +122,25 @@ def test_the_committed_reports_hold_summaries_not_bulk():
         assert entry["archive"] == f"{run}{archive.SUFFIX}" and len(entry["sha256"]) == 64
         assert entry["n_files"] == len(entry["files"])
         assert entry["url"] is None or entry["url"].startswith("https://")
+
+
+def test_a_fetched_run_regenerates_its_summary(shared_data, tmp_path):
+    """A real (smoke-sized) run of the baselines on jdft2d: packed, pruned to what git keeps,
+    fetched back, and ``--report-only`` rebuilds the same scores from the fetched folds."""
+    from benchmarks.run import main
+
+    reports = tmp_path / "reports"
+    argv = ["--task", "matbench_jdft2d", "--smoke", "--models", "dummy,composition_rf",
+            "--data-dir", str(shared_data), "--no-progress", "--out", str(reports / "run")]
+    assert main(argv) == 0
+    scores = json.loads((reports / "run" / "summary.json").read_text())["tasks"]
+    archive.pack(reports, tmp_path / "archives", markdown=[])
+    archive.prune(reports)
+    assert not list((reports / "run").rglob("fold_*.json"))
+    archive.fetch(reports, str(tmp_path / "archives"))
+    (reports / "run" / "summary.json").unlink()
+    assert main([*argv, "--report-only"]) == 0
+    again = json.loads((reports / "run" / "summary.json").read_text())["tasks"]
+    for model in ("dummy", "composition_rf"):
+        assert (again["matbench_jdft2d"]["models"][model]["summary"]
+                == scores["matbench_jdft2d"]["models"][model]["summary"])
