@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
 
-DEFAULT_CONFIG = Path(__file__).with_name("configs") / "default.yaml"
+CONFIGS = Path(__file__).with_name("configs")
+DEFAULT_CONFIG = CONFIGS / "default.yaml"
+EXPERIMENTS = CONFIGS / "experiments"
 
 
 def deep_merge(base: dict, update: dict | None) -> dict:
@@ -20,10 +23,15 @@ def deep_merge(base: dict, update: dict | None) -> dict:
     return out
 
 
-def load_layers(user_config: str | Path | None = None) -> dict:
+def load_layers(user_config: str | Path | Sequence[str | Path] | None = None) -> dict:
+    """``default.yaml`` with each file of ``user_config`` (one path or several, e.g. an
+    experiment under ``configs/experiments/`` then a compute profile) merged over it, in
+    order."""
     layers = yaml.safe_load(DEFAULT_CONFIG.read_text())
-    if user_config is not None:
-        layers = deep_merge(layers, yaml.safe_load(Path(user_config).read_text()))
+    if isinstance(user_config, (str, Path)):
+        user_config = [user_config]
+    for path in user_config or []:
+        layers = deep_merge(layers, yaml.safe_load(Path(path).read_text()) or {})
     return layers
 
 

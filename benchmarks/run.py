@@ -51,6 +51,7 @@ EXAMPLES = """Examples:
   python benchmarks/run.py --task all --allow-skips            # every task, 5 folds
   accelerate launch --num_processes 4 benchmarks/run.py --task matbench --out runs/mb
   python benchmarks/run.py --task cv --models cloud_debye --save-models --out runs/cv
+  python benchmarks/run.py --task cv,u --out runs/log --config benchmarks/configs/experiments/log_theta.yaml
 """
 
 
@@ -70,7 +71,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--data-dir", type=Path, default=None,
                    help="local data folder (default: $CLOUD_DATA_DIR, then the download cache)")
     p.add_argument("--out", type=Path, default=Path("runs/benchmark"))
-    p.add_argument("--config", type=Path, default=None, help="YAML merged over the defaults")
+    p.add_argument("--config", type=Path, action="append", default=None,
+                   help="YAML merged over the defaults; repeat to layer several, in order "
+                        "(an experiment of benchmarks/configs/experiments/, then a profile)")
     p.add_argument("--pretrained", default=None,
                    help="encoder for CLOUD models: a checkpoint dir, 'default' or 'none'")
     p.add_argument("--models", default=None, help="comma list of configured models to run")
@@ -371,7 +374,8 @@ def write_run_outputs(args, layers, tasks, summary, family_results, start) -> No
                             **{n: e.get("time_s") for n, e in summary["tasks"].items()}},
                    processes={"world_size": summary["run"]["processes"],
                               "distribute": args.distribute},
-                   args={k: str(v) for k, v in vars(args).items()})
+                   args={k: ",".join(map(str, v)) if isinstance(v, list) else str(v)
+                         for k, v in vars(args).items()})
 
 
 def main(argv=None) -> int:

@@ -20,6 +20,9 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return path
 
 
-def write_json_atomic(path: str | Path, obj, indent: int = 1) -> Path:
-    """``obj`` as JSON (numpy scalars and other numbers through ``float``)."""
-    return write_text_atomic(path, json.dumps(obj, indent=indent, default=float))
+def write_json_atomic(path: str | Path, obj, indent: int = 1, default=float,
+                      newline: bool = False) -> Path:
+    """``obj`` as JSON; values JSON lacks go through ``default`` (numpy scalars and other
+    numbers through ``float``); ``newline`` ends the file with one."""
+    return write_text_atomic(path, json.dumps(obj, indent=indent, default=default)
+                             + ("\n" if newline else ""))

@@ -3,7 +3,6 @@ device, timings), written next to the result."""
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import subprocess
@@ -11,6 +10,8 @@ import sys
 import time
 from importlib import metadata
 from pathlib import Path
+
+from cloud.fileio import write_json_atomic
 
 PACKAGES = ("torch", "transformers", "accelerate", "tokenizers", "numpy", "pandas", "scipy",
             "scikit-learn", "spglib", "moyopy", "pymatgen")
@@ -84,9 +85,5 @@ def build_manifest(config: dict | None = None, seeds: dict | None = None,
 
 def write_manifest(path: str | Path, **fields) -> dict:
     manifest = build_manifest(**fields)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1, default=str))
-    tmp.replace(path)
+    write_json_atomic(path, manifest, default=str)
     return manifest

@@ -46,6 +46,10 @@ ENTRY_POINTS: dict[str, tuple[list[str], str]] = {
                                         "python benchmarks/regression_spread.py"),
     "cloud/debye/__main__.py": (["-m", "cloud.debye"], "python -m cloud.debye"),
     "cloud/predict.py": (["-m", "cloud.predict"], "python -m cloud.predict"),
+    "benchmarks/reports/archive.py": (["-m", "benchmarks.reports.archive"],
+                                      "python -m benchmarks.reports.archive"),
+    "benchmarks/reports/numbers.py": (["-m", "benchmarks.reports.numbers"],
+                                      "python -m benchmarks.reports.numbers"),
     # not Python: run with bash
     "scripts/collect_run.sh": (["bash", "scripts/collect_run.sh"], "scripts/collect_run.sh"),
 }

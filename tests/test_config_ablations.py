@@ -210,7 +210,7 @@ def test_default_smoke_copies_carry_smoke_settings(default_layers):
 
 
 def test_cpu_budget_ablates_jdft2d_only():
-    layers = load_layers(CONFIGS / "cpu_budget.yaml")
+    layers = load_layers(CONFIGS / "experiments" / "cpu_budget.yaml")
     from benchmarks.tasks import all_tasks
 
     with_ablations = []

@@ -136,12 +136,14 @@ def test_combine_members():
 
 
 def test_runner_trains_an_ensemble_on_real_cv(shared_data, tmp_path):
-    """``ensemble: 2`` (the smoke config's cloud_debye_scratch_ens): two members trained with
+    """``ensemble: 2`` (the ensemble experiment's smoke settings): two members trained with
     seeds 42 and 43 on the real smoke fold, combined, kept and analysed."""
+    from benchmarks.config import EXPERIMENTS
     from benchmarks.run import main
 
     assert main(["--task", "cv", "--smoke", "--data-dir", str(shared_data), "--out",
-                 str(tmp_path), "--models", "cloud_debye_scratch_ens", "--no-progress"]) == 0
+                 str(tmp_path), "--config", str(EXPERIMENTS / "ensemble.yaml"),
+                 "--models", "cloud_debye_scratch_ens", "--no-progress"]) == 0
     record = json.loads((tmp_path / "cv/cloud_debye_scratch_ens/fold_0.json").read_text())
     ens = record["ensemble"]
     assert ens["seeds"] == [42, 43] and len(ens["member_theta"]) == 2

@@ -131,13 +131,13 @@ def test_partial_and_invalid_predictions(tmp_path: Path, jdft2d) -> None:
 
 def test_submission_folder(tmp_path: Path, jdft2d) -> None:
     _write(tmp_path / "r.json", jdft2d)  # plain text: re-compressed on copy
-    script = tmp_path / "run_cloud.py"
-    script.write_text("print('predict')\n")
     info = info_json(authors="A. Person", notes="5 folds")
     out = write_submission_folder(
-        tmp_path / "matbench_v0.1_CLOUD", tmp_path / "r.json", info, script
+        tmp_path / "matbench_v0.1_CLOUD", tmp_path / "r.json", info, commit="abc1234"
     )
-    assert sorted(p.name for p in out.iterdir()) == ["info.json", "results.json.gz", "run_cloud.py"]
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "info.json", "results.json.gz"]
+    readme = (out / "README.md").read_text()
+    assert "git show abc1234:benchmarks/run.py > run.py" in readme
     assert (out / "results.json.gz").read_bytes()[:2] == b"\x1f\x8b"
     assert read_matbench_results(out / "results.json.gz")["hash"] == content_hash(
         read_matbench_results(tmp_path / "r.json")
@@ -147,7 +147,9 @@ def test_submission_folder(tmp_path: Path, jdft2d) -> None:
                            "requirements"}  # fmt: skip
     assert "matbench==0.6" in loaded["requirements"]["python"]
     with pytest.raises(ValueError):
-        write_submission_folder(tmp_path / "matbench_v0.1_x", tmp_path / "r.json", {}, script)
+        write_submission_folder(tmp_path / "matbench_v0.1_x", tmp_path / "r.json", {}, "abc1234")
+    with pytest.raises(ValueError, match="commit"):
+        write_submission_folder(tmp_path / "matbench_v0.1_y", tmp_path / "r.json", info, "")
 
 
 def test_hash_of_matbench_written_files() -> None:

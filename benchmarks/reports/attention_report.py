@@ -18,13 +18,13 @@ pooled ranking is the one the fold saw.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from cloud.analysis.significance import MIN_N_FOR_P
+from cloud.fileio import write_json_atomic
 
 DEFAULTS = {"layer": 0, "ks": [1, 2, 3, 4, 5], "example": None, "batch_size": 64}
 # one character per token label in the stored per-sequence section strings
@@ -124,10 +124,7 @@ def write_attention_report(task_dir: Path, task: str, model: str, results: dict[
                            "grid": example["grid"]},
                   plots={"topk": f"{stem}_topk.png", "head_layer": f"{stem}_head_layer.png"})
     task_dir.mkdir(parents=True, exist_ok=True)
-    path = task_dir / f"{stem}.json"
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=1) + "\n")
-    tmp.replace(path)
+    path = write_json_atomic(task_dir / f"{stem}.json", report, default=None, newline=True)
     title = f"{task} — {model}"
     plot_topk(report, task_dir / report["plots"]["topk"], title=title)
     draw_head_layer_map(example, task_dir / report["plots"]["head_layer"],

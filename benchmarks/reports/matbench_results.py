@@ -34,7 +34,6 @@ import gzip
 import hashlib
 import json
 import os
-import shutil
 import warnings
 from collections.abc import Mapping, Sequence
 from importlib import metadata as importlib_metadata
@@ -49,6 +48,7 @@ from benchmarks.metrics import (
     regression_metrics,
     summarize_folds,
 )
+from cloud.fileio import write_json_atomic, write_text_atomic
 
 PathLike = str | os.PathLike[str]
 MATBENCH_VERSION = "0.6"
@@ -367,15 +367,29 @@ def info_json(
     return info
 
 
+def submission_readme(name: str, commit: str, sources: Sequence[str]) -> str:
+    """The README of a submission folder: which source files, at which commit, made it (the
+    leaderboard wants the files themselves in the pull request; they are taken from that
+    commit then, not copied into every run)."""
+    files = "\n".join(f"- `{s}`" for s in sources)
+    shows = " && ".join(f"git show {commit}:{s} > {Path(s).name}" for s in sources)
+    return (f"# {name}\n\n`results.json.gz` and `info.json` of a MatBench leaderboard "
+            f"submission, made at commit `{commit}` of this repository by:\n\n{files}\n\n"
+            f"For the leaderboard's pull request, add the source files from that commit:\n\n"
+            f"```\n{shows}\n```\n")
+
+
 def write_submission_folder(
     out_dir: PathLike,
     results_path: PathLike,
     info: Mapping[str, Any],
-    script_path: PathLike | Sequence[PathLike],
+    commit: str,
+    sources: Sequence[str] = ("benchmarks/run.py",),
 ) -> Path:
-    """Lay out ``benchmarks/matbench_v0.1_<name>/`` as the leaderboard expects: ``results.json.gz``
-    (gzip; re-compressed when the source is plain text), ``info.json`` and the source
-    file(s) (``.py`` or ``.ipynb``). The results are hash-checked first; returns ``out_dir``."""
+    """Lay out ``matbench_v0.1_<name>/`` as the leaderboard expects: ``results.json.gz``
+    (gzip; re-compressed when the source is plain text), ``info.json`` and a ``README.md``
+    naming the source files (repository paths, ``.py`` or ``.ipynb``) at ``commit``. The
+    results are hash-checked first; returns ``out_dir``."""
     out = Path(out_dir)
     if not out.name.startswith(f"{BENCHMARK_NAME}_"):
         warnings.warn(f"matbench names folders {BENCHMARK_NAME}_<algorithm>", stacklevel=2)
@@ -383,20 +397,15 @@ def write_submission_folder(
     if missing:
         raise ValueError(f"info is missing required fields: {missing}")
     read_matbench_results(results_path)
-    scripts = [script_path] if isinstance(script_path, str | os.PathLike) else list(script_path)
-    bad = [s for s in scripts if Path(s).suffix not in (".py", ".ipynb")]
-    if not scripts or bad:
-        raise ValueError(f"need at least one .py or .ipynb source file (got {scripts})")
+    bad = [s for s in sources if Path(s).suffix not in (".py", ".ipynb")]
+    if not sources or bad or not commit:
+        raise ValueError(f"need a commit and at least one .py or .ipynb source file "
+                         f"(got {commit!r}, {list(sources)})")
     out.mkdir(parents=True, exist_ok=True)
     raw = Path(results_path).read_bytes()
     if raw[:2] != b"\x1f\x8b":
         raw = gzip.compress(raw, mtime=0)
     (out / "results.json.gz").write_bytes(raw)
-    with open(out / "info.json", "w", encoding="utf-8") as f:
-        json.dump(dict(info), f, indent=2)
-        f.write("\n")
-    for s in scripts:
-        if Path(s).stat().st_size > 10_000_000:
-            raise ValueError(f"{s}: source files must be under 10 MB")
-        shutil.copy2(s, out / Path(s).name)
+    write_json_atomic(out / "info.json", dict(info), indent=2, default=None, newline=True)
+    write_text_atomic(out / "README.md", submission_readme(out.name, commit, sources))
     return out

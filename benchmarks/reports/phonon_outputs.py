@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.tasks.phonon import ORIGINAL_SPLIT_FOLD
+from benchmarks.tasks.phonon_folds import ORIGINAL_SPLIT_FOLD
 
 CURVE_FORMULAS = ("Al2O3", "Li2O", "GaN", "CaTiO3")  # the materials, where in the data
 T_MIN, T_MAX, N_POINTS = 1.0, 2000.0, 400  # K; the temperature range of the curves

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from benchmarks.reports.run_labels import (
     row_label,
     run_title,
 )
+from cloud.fileio import write_json_atomic
 
 METRIC_LABELS = {"mae": "MAE", "mae_over_mad": "MAE/MAD", "rmse": "RMSE", "f1": "F1",
                  "full/F1": "F1 (full test set)"}
@@ -43,11 +43,7 @@ def write_summary(out_dir: Path, summary: dict) -> Path:
     it next says the same) each model's sample size, epochs and smoke label, read from the
     fold records in ``out_dir`` (``run_labels.annotate_samples``)."""
     annotate_samples(out_dir, summary)
-    path = out_dir / "summary.json"
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(summary, indent=1, default=float))
-    tmp.replace(path)
-    return path
+    return write_json_atomic(out_dir / "summary.json", summary)
 
 
 def leaderboard_markdown(summary: dict, tasks: list) -> str:

@@ -91,6 +91,7 @@ class MatbenchTask(TaskAdapter):
             write_matbench_results,
             write_submission_folder,
         )
+        from cloud.manifest import git_state
 
         written = []
         models = dict.fromkeys(m for r in results.values() for m in r["models"])
@@ -115,7 +116,7 @@ class MatbenchTask(TaskAdapter):
                              notes=f"model '{model}' of benchmarks/run.py; tasks: "
                                    f"{', '.join(preds)}")
             folder = write_submission_folder(base / f"matbench_v0.1_{algorithm}", path, info,
-                                             Path(__file__).resolve().parents[1] / "run.py")
+                                             commit=git_state()["commit"])
             written += [path, folder]
         return written
 

@@ -18,12 +18,11 @@ import numpy as np
 
 from benchmarks.metrics import mae_over_mad, regression_metrics
 from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
+from benchmarks.tasks.phonon_folds import N_MATERIALS, ORIGINAL_SPLIT_FOLD, PHONON_SEED
 from benchmarks.tasks.scope_inputs import encode_structures
 from cloud.data import kfold_ids, read_matbench_json, read_phonon, resolve, sha256sum
 
-PHONON_SEED = 42
-ORIGINAL_SPLIT_FOLD = 5
-N_MATERIALS = 1512
+__all__ = ["ADAPTERS", "N_MATERIALS", "ORIGINAL_SPLIT_FOLD", "PHONON_SEED", "PhononTask"]
 
 
 class PhononTask(TaskAdapter):

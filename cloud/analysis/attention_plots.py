@@ -16,7 +16,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from cloud.analysis.attention import SECTIONS, encoded_sections, layer_attentions  # noqa: E402
+from cloud.analysis.attention_maps import (  # noqa: E402
+    SECTIONS,
+    encoded_sections,
+    layer_attentions,
+)
 
 COLORS = {
     "space_group": "tab:red",

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from cloud.analysis.scaling import PARAMS, bootstrap, compute_optimal, fit_scaling_law
+from cloud.fileio import write_json_atomic
 from cloud.logging_setup import quiet_third_party
 
 REPO = Path(__file__).resolve().parents[2]
@@ -100,10 +101,7 @@ def strings_hash(strings: list[str]) -> str:
 
 
 def _write_json(path: Path, obj: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, default=float))
-    tmp.replace(path)
+    write_json_atomic(path, obj)
 
 
 def point_name(label: str, fraction: float) -> str:

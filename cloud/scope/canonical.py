@@ -20,9 +20,8 @@ Permuting the sites or shifting the origin of the input therefore gives the same
 
 from __future__ import annotations
 
-from cloud.scope.cell import Cell
+from cloud.scope.cell import Cell, element_amounts
 from cloud.scope.elements import atomic_number
-from cloud.scope.encoder import element_amounts
 from cloud.scope.format import Scope, composition_pairs
 from cloud.scope.symmetry import DEFAULT_OPTIONS, SymmetryOptions, moyo_dataset
 

@@ -61,6 +61,14 @@ class Cell:
         return Cell(self.lattice, self.frac_coords + np.asarray(shift), self.species, self.elements)
 
 
+def element_amounts(cell: Cell) -> dict[str, float]:
+    """Atoms per element in first-appearance order (pymatgen ``get_el_amt_dict`` order)."""
+    amounts: dict[str, float] = {}
+    for el in cell.elements:
+        amounts[el] = amounts.get(el, 0.0) + 1.0
+    return amounts
+
+
 def _species_label(entry: Mapping) -> str:
     sym = entry.get("element")
     if not isinstance(sym, str):

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import sys
 import time
 from pathlib import Path
 
+from cloud.fileio import write_text_atomic
 from cloud.logging_setup import quiet_third_party
 from cloud.scope.batch import ERROR_COLUMNS, encode_many
 from cloud.scope.encoder import MODES, ScopeEncoder
@@ -26,13 +28,11 @@ def errors_path_for(out: Path) -> Path:
 
 
 def write_csv(path: Path, header, rows) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-    tmp.replace(path)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    write_text_atomic(path, buffer.getvalue())
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cloud.scope.cell import Cell, to_cell
+from cloud.scope.cell import Cell, element_amounts, to_cell
 from cloud.scope.format import Scope, composition_pairs
 from cloud.scope.symmetry import DEFAULT_OPTIONS, SYMMETRY_BACKENDS, SymmetryOptions
 
@@ -21,14 +21,6 @@ MODES = ("paper", "canonical")
 
 def _unique(items) -> tuple:
     return tuple(dict.fromkeys(items))
-
-
-def element_amounts(cell: Cell) -> dict[str, float]:
-    """Atoms per element in first-appearance order (pymatgen ``get_el_amt_dict`` order)."""
-    amounts: dict[str, float] = {}
-    for el in cell.elements:
-        amounts[el] = amounts.get(el, 0.0) + 1.0
-    return amounts
 
 
 def encode_paper(cell: Cell, options: SymmetryOptions = DEFAULT_OPTIONS,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import io
 import json
 import math
 import time
@@ -23,6 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from cloud.fileio import write_json_atomic, write_text_atomic
 from cloud.model.utils import encoder_parameters
 from cloud.train.config import TrainConfig
 from cloud.train.sampling import EpochBatchSampler
@@ -128,20 +130,13 @@ def _load_state(out_dir: Path | None) -> dict | None:
     return json.loads((out_dir / STATE_FILE).read_text())
 
 
-def _write_json_atomic(path: Path, obj) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    tmp.replace(path)
-
-
 def _write_metrics(out_dir: Path, history: list[dict]) -> None:
     keys = list(dict.fromkeys(k for row in history for k in row))
-    tmp = out_dir / "metrics.csv.tmp"
-    with open(tmp, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=keys)
-        writer.writeheader()
-        writer.writerows(history)
-    tmp.replace(out_dir / "metrics.csv")
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=keys)
+    writer.writeheader()
+    writer.writerows(history)
+    write_text_atomic(out_dir / "metrics.csv", buffer.getvalue())
 
 
 def fit(
@@ -269,7 +264,7 @@ def fit(
             accelerator.save_state(str(out_dir / "checkpoint"))
             if main:
                 _write_metrics(out_dir, result.history)
-                _write_json_atomic(out_dir / STATE_FILE, {
+                write_json_atomic(out_dir / STATE_FILE, {
                     "epoch": epoch, "finished": bool(last), "patience_left": patience_left,
                     "history": result.history, "best_epoch": result.best_epoch,
                     "best_score": result.best_score, "steps": result.steps,
