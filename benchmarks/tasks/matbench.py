@@ -8,6 +8,7 @@ rows within the official folds, and every output says "partial: N of M rows".
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from cloud.data import (
     load_registry,
     matbench_folds,
     read_matbench_json,
+    read_matbench_structures,
     read_matbench_targets,
     read_scope_csv,
     sha256sum,
@@ -65,7 +67,8 @@ class MatbenchTask(TaskAdapter):
                                                      target.to_numpy(), mode, progress)
         return TaskData(ids, texts, y, self._folds(ids), self.n_total, source, encoded_mode=mode,
                         errors=errors, checksums={path.name: sha256sum(path)},
-                        n_available=len(df))
+                        n_available=len(df),
+                        structure_loader=partial(structure_table, path, self.name))
 
     def _from_scope_strings(self, path: Path, data_dir) -> TaskData:
         """The paper's SCOPE strings (dielectric): targets from the official targets table."""
@@ -118,6 +121,11 @@ class MatbenchTask(TaskAdapter):
                                              Path(__file__).resolve().parents[1] / "run.py")
             written += [path, folder]
         return written
+
+
+def structure_table(path: Path, task: str | None = None) -> dict[str, object]:
+    """id -> structure dict of a matbench-format file (for models that take structures)."""
+    return dict(read_matbench_structures(path, task))
 
 
 ADAPTERS = [MatbenchTask(t) for t in TASKS]
