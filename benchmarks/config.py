@@ -24,7 +24,11 @@ def deep_merge(base: dict, update: dict | None) -> dict:
 def load_layers(user_config: str | Path | None = None) -> dict:
     layers = yaml.safe_load(DEFAULT_CONFIG.read_text())
     if user_config is not None:
-        layers = deep_merge(layers, yaml.safe_load(Path(user_config).read_text()))
+        user = yaml.safe_load(Path(user_config).read_text()) or {}
+        if "models" in user:  # top-level `models:` (e.g. plug-ins): models of every task
+            rest = {k: v for k, v in user.items() if k != "models"}
+            user = deep_merge(rest, {"defaults": {"models": user["models"]}})
+        layers = deep_merge(layers, user)
     return layers
 
 
