@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import yaml
 
-from benchmarks.run import main
 from benchmarks.reports.matbench_results import read_matbench_results
+from benchmarks.run import main
 from tests.matbench_package import matbench_load
 
 HERE = "tests.test_model_plugins"
