@@ -224,3 +224,21 @@ def test_config_params_and_fold_reuse(tmp_path, shared_data, monkeypatch, capsys
     assert with_alpha(0.1)[0] == 0
     assert "ridge fold 0: recomputing (stored result was made with other settings)" in (
         capsys.readouterr().err)
+
+
+def test_installed_package_registers_a_model_by_entry_point(tmp_path, shared_data,
+                                                            monkeypatch):
+    """A package's ``[project.entry-points."cloud_bench.models"]`` (here: a synthetic
+    installed distribution on the path) makes its model a name for ``--models``."""
+    monkeypatch.setenv("CLOUD_DATA_DIR", str(shared_data))
+    dist = tmp_path / "site" / "my_models-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: my-models\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        f"[cloud_bench.models]\nfraction_ridge = {HERE}:FractionRidge\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    code, summary = run(tmp_path, "--task", "matbench_jdft2d", "--smoke", "--models",
+                        "fraction_ridge")
+    assert code == 0
+    entry = summary["tasks"]["matbench_jdft2d"]["models"]["fraction_ridge"]
+    assert entry["n_folds"] == 1 and entry["type"] == "fraction_ridge"
