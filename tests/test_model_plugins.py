@@ -140,8 +140,14 @@ def test_composition_plugin_five_folds_loads_in_matbench(tmp_path, shared_data, 
     assert f"**{name}** (this run; plug-in {HERE}:FractionRidge)" in board
     assert (tmp_path / "run" / "matbench_jdft2d" / f"parity_{name}.png").exists()
     path = tmp_path / "run" / "matbench" / f"results_{name}.json.gz"
-    [res] = matbench_load([path], tmp_path)
-    assert res["is_valid"] and res["is_recorded"]
+    folder = tmp_path / "run" / "matbench" / "matbench_v0.1_FractionRidge"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "README.md", "info.json", "results.json.gz", "run_fractionridge.py"]
+    info = json.loads((folder / "info.json").read_text())
+    assert info["authors"].startswith("FILL IN") and info["algorithm"] == "FractionRidge"
+    assert "`authors`, `algorithm_long`, `bibtex_refs`" in (folder / "README.md").read_text()
+    res, submitted = matbench_load([path, folder / "results.json.gz"], tmp_path)
+    assert res["is_valid"] and res["is_recorded"] and submitted["tasks"] == res["tasks"]
     got = res["tasks"]["matbench_jdft2d"]
     assert got["folds"] == [f"fold_{k}" for k in range(5)] and got["n_predictions"] == 636
     ours = summary["tasks"]["matbench_jdft2d"]["models"][name]["summary"]["mae"]

@@ -127,7 +127,7 @@ def model_yaml(task, model: str, record: dict, extra_notes: dict) -> dict:
         "date_added": today,
         "date_published": today,  # these predictions are not published elsewhere
         "authors": _authors() if kind.startswith("cloud") else [
-            {"name": "CLOUD benchmark suite"}],
+            {"name": "missing" if kind == "plugin" else "CLOUD benchmark suite"}],
         "trained_by": [{"name": "CLOUD benchmark suite (benchmarks/run.py)"}],
         "doi": f"https://doi.org/10.48550/arXiv.{ARXIV}",
         "paper": f"https://arxiv.org/abs/{ARXIV}",
@@ -149,11 +149,15 @@ def model_yaml(task, model: str, record: dict, extra_notes: dict) -> dict:
         doc["model_type"] = MODEL_TYPES[kind]
     metrics = record["metrics"]
     missing = ["authors[0].email", "repo", "pr_url", "model_params"]
+    if kind == "plugin":  # a plug-in's authors and papers are its submitter's to give
+        missing += ["authors", "doi", "paper", "license"]
     if kind not in MODEL_TYPES:
         missing.append(f"model_type (no schema value fits '{kind}')")
     doc["notes"] = {
-        "Description": f"model '{model}' ({kind}) of benchmarks/run.py, fine-tuned on SCOPE "
-                       "strings; predictions are formation energies per atom.",
+        "Description": (f"plug-in {spec.get('class')} run by benchmarks/run.py"
+                        if kind == "plugin" else
+                        f"model '{model}' ({kind}) of benchmarks/run.py, fine-tuned on SCOPE "
+                        "strings") + "; predictions are formation energies per atom.",
         "Training": f"{record.get('n_train')} training rows"
                     + (f" ({record['n_fit_rows']} fit, {record['n_val_rows']} validation)"
                        if "n_fit_rows" in record else ""),

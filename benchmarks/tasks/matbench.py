@@ -89,37 +89,23 @@ class MatbenchTask(TaskAdapter):
     def write_family_outputs(self, out_dir: Path, results: dict) -> list[Path]:
         """matbench's results file and leaderboard submission folder per model, for the
         tasks that ran all 5 folds on complete data (matbench rejects anything less)."""
-        from benchmarks.reports.matbench_results import (
-            info_json,
-            write_matbench_results,
-            write_submission_folder,
-        )
+        from benchmarks.reports.matbench_submission import write_model_submission
 
         written = []
         models = dict.fromkeys(m for r in results.values() for m in r["models"])
         for model in models:
-            preds, targets, folds = {}, {}, {}
+            preds, targets, folds, records = {}, {}, {}, {}
             for task, r in results.items():
-                records = r["models"].get(model, {})
-                if r["partial"] or sorted(records) != list(range(5)):
+                task_records = r["models"].get(model, {})
+                if r["partial"] or sorted(task_records) != list(range(5)):
                     continue
-                preds[task] = [records[k]["predictions"] for k in range(5)]
+                preds[task] = [task_records[k]["predictions"] for k in range(5)]
                 targets[task] = r["targets"]
                 folds[task] = matbench_folds(task)
-            if not preds:
-                continue
-            base = out_dir / "matbench"
-            base.mkdir(parents=True, exist_ok=True)
-            path = base / f"results_{model}.json.gz"
-            write_matbench_results(path, preds, targets=targets, folds=folds,
-                                   user_metadata={"model": model, "script": "benchmarks/run.py"})
-            algorithm = "CLOUD" if model == "cloud" else model.capitalize()
-            info = info_json(authors="CLOUD benchmark suite", algorithm=algorithm,
-                             notes=f"model '{model}' of benchmarks/run.py; tasks: "
-                                   f"{', '.join(preds)}")
-            folder = write_submission_folder(base / f"matbench_v0.1_{algorithm}", path, info,
-                                             Path(__file__).resolve().parents[1] / "run.py")
-            written += [path, folder]
+                records[task] = task_records
+            if preds:
+                written += write_model_submission(out_dir / "matbench", model, preds, targets,
+                                                  folds, records)
         return written
 
 
