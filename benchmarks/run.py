@@ -80,8 +80,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--pretrained", default=None,
                    help="encoder for CLOUD models: a checkpoint dir, 'default' or 'none'")
     p.add_argument("--models", default=None,
-                   help="comma list of models to run: configured names, registered types "
-                        "(entry points of cloud_bench.models) or module:Class plug-ins")
+                   help="comma list of models to run: configured names, installed plug-ins "
+                        "(entry points of cloud_bench.models) or module:Class")
     p.add_argument("--force", action="store_true", help="recompute finished folds")
     p.add_argument("--save-models", action="store_true",
                    help="keep every fold's fine-tuned CLOUD model in <out>/<task>/<model>/"
@@ -315,8 +315,8 @@ def check_names(args, layers, tasks) -> None:
         known.update(dict.fromkeys(n for n, e in cfg["models"].items() if is_model_entry(e)))
     if unknown:
         raise UsageError(f"unknown model {', '.join(repr(m) for m in wanted if m in unknown)} "
-                         f"for the selected tasks: not configured ({', '.join(known)}), not a "
-                         "registered type, not module:Class")
+                         f"for the selected tasks: not configured ({', '.join(known)}), not an "
+                         "installed plug-in, not module:Class")
 
 
 def account(summary: dict) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-CLOUD_TYPES = ("cloud", "cloud_debye")
+from benchmarks.jobs import CLOUD_TYPES
 
 
 def input_description(spec: dict) -> str:

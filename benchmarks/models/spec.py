@@ -158,14 +158,15 @@ def model_spec(name: str, entry: dict) -> ModelSpec:
 
 
 def requested_entry(name: str, models: dict) -> tuple[str, dict]:
-    """``(row name, config entry)`` of a ``--models`` name: a configured model, a registered
-    type, or ``module:Class``."""
+    """``(row name, config entry)`` of a ``--models`` name: a configured model, a model an
+    installed package registers (entry point), or ``module:Class``. The project's own types
+    run where the config has them (e.g. ``debye_rf`` on the phonon tasks)."""
     if name in models and is_model_entry(models[name]):
         return name, models[name]
     if ":" in name:
         return plugin_name(name), {"class": name}
-    if class_path(name) is not None:
+    if name in entry_points():  # an installed plug-in, by its registered name
         return name, {"type": name}
     configured = [m for m, e in models.items() if is_model_entry(e)]
     raise ModelError(f"unknown model {name!r}: not configured ({', '.join(configured)}), "
-                     f"not a registered type, not module:Class")
+                     f"not an installed plug-in, not module:Class")
