@@ -50,13 +50,32 @@ def composition_features(texts: list[str]) -> np.ndarray:
     return out
 
 
+class CompositionRF:
+    """Random forest on :func:`composition_features` of SCOPE strings (the model protocol:
+    ``input = "scope"``)."""
+
+    input = "scope"
+
+    def __init__(self, n_estimators: int = 300, seed: int = 0):
+        self.n_estimators = n_estimators
+        self.seed = seed
+
+    def fit(self, X: list, y: np.ndarray) -> CompositionRF:
+        from sklearn.ensemble import RandomForestRegressor
+
+        self.forest_ = RandomForestRegressor(n_estimators=int(self.n_estimators), n_jobs=-1,
+                                             random_state=int(self.seed))
+        self.forest_.fit(composition_features(list(X)), np.asarray(y))
+        return self
+
+    def predict(self, X: list) -> np.ndarray:
+        # one thread for predict: sklearn sums the trees' outputs in thread-completion order,
+        # so parallel predictions differ in the last bit from run to run (fit stays parallel)
+        self.forest_.set_params(n_jobs=1)
+        return self.forest_.predict(composition_features(list(X)))
+
+
 def composition_rf_predictions(train_texts, train_y, test_texts, n_estimators: int = 300,
                                seed: int = 0) -> np.ndarray:
-    from sklearn.ensemble import RandomForestRegressor
-
-    model = RandomForestRegressor(n_estimators=n_estimators, n_jobs=-1, random_state=seed)
-    model.fit(composition_features(list(train_texts)), np.asarray(train_y))
-    # one thread for predict: sklearn sums the trees' outputs in thread-completion order, so
-    # parallel predictions differ in the last bit from run to run (fit stays parallel)
-    model.set_params(n_jobs=1)
-    return model.predict(composition_features(list(test_texts)))
+    model = CompositionRF(n_estimators, seed).fit(list(train_texts), train_y)
+    return model.predict(list(test_texts))

@@ -14,7 +14,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from baselines.composition import composition_rf_predictions
+from baselines.composition import CompositionRF, composition_rf_predictions
+
+
+class DebyeRF(CompositionRF):
+    """The composition random forest on log Θ (the model protocol: ``predicts =
+    "debye_temperature"``: the runner fits it to each training label's Θ and turns its Θ into
+    Cv or U with the Debye model)."""
+
+    predicts = "debye_temperature"
+
+    def fit(self, X: list, y: np.ndarray) -> DebyeRF:
+        return super().fit(X, np.log(np.asarray(y, dtype=float)))
+
+    def predict(self, X: list) -> np.ndarray:
+        return np.exp(super().predict(X))
 
 
 def debye_rf_predictions(train_texts, train_values, train_n_atoms, test_texts, test_n_atoms,

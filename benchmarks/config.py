@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -31,7 +32,11 @@ def load_layers(user_config: str | Path | Sequence[str | Path] | None = None) ->
     if isinstance(user_config, (str, Path)):
         user_config = [user_config]
     for path in user_config or []:
-        layers = deep_merge(layers, yaml.safe_load(Path(path).read_text()) or {})
+        user = yaml.safe_load(Path(path).read_text()) or {}
+        if "models" in user:  # top-level `models:` (e.g. plug-ins): models of every task
+            rest = {k: v for k, v in user.items() if k != "models"}
+            user = deep_merge(rest, {"defaults": {"models": user["models"]}})
+        layers = deep_merge(layers, user)
     return layers
 
 
@@ -80,16 +85,53 @@ def with_ablation_models(cfg: dict) -> dict:
     return out
 
 
-def runnable_models(cfg: dict, task_kind: str, wanted: list[str] | None = None) -> dict[str, dict]:
-    """The models of a merged task config that the task runs, in ``wanted``'s order (default:
-    the config's): entries with a ``type`` (an entry without one only carries overrides, e.g.
-    the smoke layer's, for a model this task lacks), Debye models only on tasks of kind debye."""
-    from benchmarks.models import DEBYE_MODELS
+@dataclass
+class TaskModels:
+    """The models a task runs (validated specs, by row name) and, for the other requested
+    names, why they do not run on it; ``names``: every row, in the requested order."""
 
-    models = cfg["models"]
-    return {name: models[name] for name in (list(models) if wanted is None else wanted)
-            if "type" in models[name]
-            and not (models[name]["type"] in DEBYE_MODELS and task_kind != "debye")}
+    specs: dict = field(default_factory=dict)
+    not_here: dict[str, str] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # requested names this task lacks
+
+
+def task_models(cfg: dict, task: str, task_kind: str, wanted: list[str] | None = None
+                ) -> TaskModels:
+    """The models of a merged task config that the task runs, in ``wanted``'s order (default:
+    the config's entries with a ``type`` or ``class``). A ``wanted`` name is a configured
+    model, a registered type or ``module:Class``; a model declaring the task kinds it runs on
+    (CLOUD-DEBYE, Θ models: Debye tasks) is not run on other kinds. Bad settings, import
+    errors and protocol breaks raise ``benchmarks.models.ModelError``."""
+    from benchmarks.models.protocol import ModelError
+    from benchmarks.models.spec import is_model_entry, model_spec, requested_entry
+
+    models = cfg.get("models") or {}
+    out = TaskModels()
+    for raw in [m for m, e in models.items() if is_model_entry(e)] if wanted is None else wanted:
+        try:
+            name, entry = requested_entry(raw, models)
+        except ModelError:
+            out.names.append(raw)
+            out.not_here[raw] = f"not a model of {task}"
+            out.unknown.append(raw)
+            continue
+        out.names.append(name)
+        spec = model_spec(name, entry)
+        kinds = spec.task_kinds
+        if kinds is not None and task_kind not in kinds:
+            need = "a Debye task" if kinds == ("debye",) else f"a task of kind {', '.join(kinds)}"
+            out.not_here[name] = f"needs {need}; {task} is {task_kind}"
+        else:
+            out.specs[name] = spec
+    return out
+
+
+def runnable_models(cfg: dict, task_kind: str, wanted: list[str] | None = None,
+                    task: str = "this task") -> dict[str, dict]:
+    """The settings (dicts) of :func:`task_models`'s runnable models, by name."""
+    return {name: spec.config
+            for name, spec in task_models(cfg, task, task_kind, wanted).specs.items()}
 
 
 def model_scope_mode(cfg: dict, spec: dict) -> str:

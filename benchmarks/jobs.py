@@ -163,14 +163,14 @@ def run_job(task: TaskAdapter, data: TaskData, job: Job, progress: bool) -> dict
     """Train and score one job; its record (``status: done``) or a failure record
     (``status: failed`` with the error and traceback). Nothing but the work folder and the
     job's kept model is written."""
-    from benchmarks.models import MODELS
+    from benchmarks.models.fold import fit_predict
     from cloud.manifest import device_name
 
     start = time.perf_counter()
     head = {"task": task.name, "model": job.model, "fold": job.fold_index,
             "n_train": len(job.fold.train), "n_test": len(job.fold.test)}
     try:
-        out = MODELS[job.spec["type"]](task, data, job.fold, job.spec, job.work_dir, progress)
+        out = fit_predict(task, data, job, progress)
         preds = np.asarray(out.pop("predictions"), dtype=float)
         if preds.shape != (len(job.fold.test),):
             raise ValueError(f"{job.model} returned {preds.shape} predictions for "

@@ -30,12 +30,17 @@ from benchmarks import distributed  # noqa: E402
 from benchmarks.config import (  # noqa: E402
     load_layers,
     model_scope_mode,
-    runnable_models,
     task_config,
+    task_models,
 )
 from benchmarks.executors.local import execute  # noqa: E402
 from benchmarks.jobs import Job, drop_weights, job_key, stored_result  # noqa: E402
-from benchmarks.models import input_description, scope_mode_problem  # noqa: E402
+from benchmarks.models import (  # noqa: E402
+    ModelError,
+    describe_model,
+    input_problem,
+    scope_mode_problem,
+)
 from benchmarks.reports.summary import (  # noqa: E402
     leaderboard_markdown,
     model_summary,
@@ -52,6 +57,7 @@ EXAMPLES = """Examples:
   accelerate launch --num_processes 4 benchmarks/run.py --task matbench --out runs/mb
   python benchmarks/run.py --task cv --models cloud_debye --save-models --out runs/cv
   python benchmarks/run.py --task cv,u --out runs/log --config benchmarks/configs/experiments/log_theta.yaml
+  python benchmarks/run.py --task matbench_jdft2d --models mymodels:MyModel,dummy
 """
 
 
@@ -76,7 +82,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "(an experiment of benchmarks/configs/experiments/, then a profile)")
     p.add_argument("--pretrained", default=None,
                    help="encoder for CLOUD models: a checkpoint dir, 'default' or 'none'")
-    p.add_argument("--models", default=None, help="comma list of configured models to run")
+    p.add_argument("--models", default=None,
+                   help="comma list of models to run: configured names, installed plug-ins "
+                        "(entry points of cloud_bench.models) or module:Class")
     p.add_argument("--force", action="store_true", help="recompute finished folds")
     p.add_argument("--save-models", action="store_true",
                    help="keep every fold's fine-tuned CLOUD model in <out>/<task>/<model>/"
@@ -136,14 +144,21 @@ class TaskRun:
         return [int(k) for k in self.args.folds.split(",")] if self.args.folds else (
             self.cfg["folds"])
 
+    def models(self, wanted):
+        """The task's models (:class:`benchmarks.config.TaskModels`), validated."""
+        if not hasattr(self, "_models"):
+            self._models = task_models(self.cfg, self.task.name, self.task.kind, wanted)
+        return self._models
+
     def plan(self, wanted, entry: dict) -> tuple[dict[str, list[Job]], dict[str, dict]]:
         """Per model, its jobs; and the stored results that are reused."""
         jobs: dict[str, list[Job]] = {}
         reused: dict[str, dict] = {}
-        for name, spec in runnable_models(self.cfg, self.task.kind, wanted).items():
+        for name, model in self.models(wanted).specs.items():
+            spec = model.config
             mode = model_scope_mode(self.cfg, spec)
             data = self.data(mode)
-            if problem := scope_mode_problem(data, mode):
+            if problem := scope_mode_problem(data, mode) or input_problem(data, model.input):
                 entry.setdefault("skipped_models", {})[name] = problem
                 print(f"[{self.task.name}] {name} skipped: {problem}", file=sys.stderr)
                 continue
@@ -215,16 +230,16 @@ def run_task(task, args, layers, summary: dict, family_results: dict,
                 record["error"])
     for name in jobs:
         summarise_model(task, run, name, results[name], entry, family_results)
-    entry["rows"] = row_status(run, wanted, jobs, entry)
+    entry["rows"] = row_status(run, wanted, entry)
     entry["time_s"] = time.perf_counter() - t0
 
 
-def row_status(run: TaskRun, wanted, jobs: dict, entry: dict) -> dict[str, dict]:
+def row_status(run: TaskRun, wanted, entry: dict) -> dict[str, dict]:
     """Each requested model's row of this task: done, failed (which folds, why) or skipped
     (why)."""
     rows = {}
-    models = run.cfg["models"]
-    for name in wanted or [m for m in models if "type" in models[m]]:
+    models = run.models(wanted)
+    for name in models.names:
         if name in entry.get("failed", {}):
             rows[name] = {"status": "failed", "reason": "; ".join(
                 f"fold {k}: {e}" for k, e in sorted(entry["failed"][name].items()))}
@@ -232,10 +247,8 @@ def row_status(run: TaskRun, wanted, jobs: dict, entry: dict) -> dict[str, dict]
             rows[name] = {"status": "done"}
         elif name in entry.get("skipped_models", {}):
             rows[name] = {"status": "skipped", "reason": entry["skipped_models"][name]}
-        elif name not in jobs:
-            why = (f"not a model of {run.task.name}" if name not in models or "type" not in
-                   models[name] else f"needs a Debye task; {run.task.name} is {run.task.kind}")
-            rows[name] = {"status": "skipped", "reason": why}
+        elif name in models.not_here:
+            rows[name] = {"status": "skipped", "reason": models.not_here[name]}
     return rows
 
 
@@ -293,38 +306,21 @@ def summarise_model(task, run: TaskRun, name: str, results: dict, entry: dict,
         entry["models"][name]["attention"] = str(report.relative_to(run.args.out))
 
 
-def describe_model(spec: dict, smoke: bool) -> str:
-    """Model size and encoder, for every reported number."""
-    if spec["type"] not in ("cloud", "cloud_debye"):
-        return spec["type"] + (", smoke" if smoke else "")
-    pre = spec.get("pretrained", "default")
-    if pre in (None, "none", "scratch"):
-        size = f"{spec.get('preset', 'small')} from scratch"
-    else:
-        size = "committed small encoder" if pre == "default" else f"encoder {pre}"
-    ablation = input_description(spec)
-    options = ", loss on log Θ" if spec.get("debye_loss", "value") == "log_theta" else ""
-    if spec.get("element_features"):
-        options += ", element features"
-    if int(spec.get("ensemble", 1)) > 1:
-        options += f", ensemble of {int(spec['ensemble'])} seeds"
-    return f"{spec['type']}, {size}{options}" + (f", {ablation}" if ablation else "") + (
-        ", smoke" if smoke else "")
-
-
 def check_names(args, layers, tasks) -> None:
-    """Unknown model names are a usage error, before any work starts."""
-    if not args.models:
-        return
-    known = {}
+    """Every model to run resolves (its name, class, settings and the model protocol) before
+    any work starts; a ``--models`` name that no selected task knows is a usage error."""
+    from benchmarks.models.spec import is_model_entry
+
+    wanted = args.models.split(",") if args.models else None
+    known, unknown = {}, set(wanted or [])
     for t in tasks:
-        known.update(dict.fromkeys(
-            m for m, s in task_config(layers, t.name, t.family, args.smoke)["models"].items()
-            if "type" in s))
-    unknown = [m for m in args.models.split(",") if m not in known]
+        cfg = task_config(layers, t.name, t.family, args.smoke)
+        unknown &= set(task_models(cfg, t.name, t.kind, wanted).unknown)
+        known.update(dict.fromkeys(n for n, e in cfg["models"].items() if is_model_entry(e)))
     if unknown:
-        raise UsageError(f"unknown model {', '.join(map(repr, unknown))} for the selected "
-                         f"tasks; configured models: {', '.join(known)}")
+        raise UsageError(f"unknown model {', '.join(repr(m) for m in wanted if m in unknown)} "
+                         f"for the selected tasks: not configured ({', '.join(known)}), not an "
+                         "installed plug-in, not module:Class")
 
 
 def account(summary: dict) -> dict:
@@ -389,7 +385,7 @@ def main(argv=None) -> int:
         layers = load_layers(args.config)
         tasks = select(args.task)
         check_names(args, layers, tasks)
-    except (UsageError, ValueError, FileNotFoundError) as exc:
+    except (UsageError, ModelError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     group = distributed.setup(args.distribute)

@@ -42,6 +42,7 @@ ENTRY_POINTS: dict[str, tuple[list[str], str]] = {
     "scripts/package_pretrained.py": (["scripts/package_pretrained.py"],
                                       "python scripts/package_pretrained.py"),
     "benchmarks/run.py": (["benchmarks/run.py"], "python benchmarks/run.py"),
+    "benchmarks/score.py": (["benchmarks/score.py"], "python benchmarks/score.py"),
     "benchmarks/regression_spread.py": (["benchmarks/regression_spread.py"],
                                         "python benchmarks/regression_spread.py"),
     "cloud/debye/__main__.py": (["-m", "cloud.debye"], "python -m cloud.debye"),

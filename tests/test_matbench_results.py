@@ -84,9 +84,12 @@ def test_dummy_scores_match_metrics_and_the_leaderboard(tmp_path: Path, jdft2d) 
 def test_roundtrip_compression_and_tampering(tmp_path: Path, jdft2d) -> None:
     meta = {"model": "dummy", "layers": [1, 2], "nested": {"b": 1, "a": np.float64(0.5)}}
     doc = _write(tmp_path / "a.json", jdft2d, user_metadata=meta, parameters={TASK: {"k": 1}})
-    _write(tmp_path / "a.json.gz", jdft2d, user_metadata=meta, parameters={TASK: {"k": 1}})
+    _write(tmp_path / "a.json.gz", jdft2d, user_metadata=meta, parameters={TASK: {"k": 1}},
+           compress=True)
     plain = (tmp_path / "a.json").read_bytes()
     assert gzip.decompress((tmp_path / "a.json.gz").read_bytes()) == plain
+    _write(tmp_path / "b.json.gz", jdft2d, user_metadata=meta, parameters={TASK: {"k": 1}})
+    assert (tmp_path / "b.json.gz").read_bytes() == plain  # matbench 0.6: plain, whatever the name
     assert list(json.loads(plain)) == [
         "@module", "@class", "version", "tasks", "user_metadata", "benchmark_name", "datestamp",
         "hash",
@@ -130,15 +133,18 @@ def test_partial_and_invalid_predictions(tmp_path: Path, jdft2d) -> None:
 
 
 def test_submission_folder(tmp_path: Path, jdft2d) -> None:
-    _write(tmp_path / "r.json", jdft2d)  # plain text: re-compressed on copy
+    _write(tmp_path / "r.json", jdft2d, compress=True)  # gzip: decompressed on copy
+    script = tmp_path / "run_cloud.py"
+    script.write_text("print('predict')\n")
     info = info_json(authors="A. Person", notes="5 folds")
     out = write_submission_folder(
-        tmp_path / "matbench_v0.1_CLOUD", tmp_path / "r.json", info, commit="abc1234"
-    )
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "info.json", "results.json.gz"]
+        tmp_path / "matbench_v0.1_CLOUD", tmp_path / "r.json", info, commit="abc1234",
+        script=script)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.md", "info.json", "results.json.gz", "run_cloud.py"]
     readme = (out / "README.md").read_text()
     assert "git show abc1234:benchmarks/run.py > run.py" in readme
-    assert (out / "results.json.gz").read_bytes()[:2] == b"\x1f\x8b"
+    assert json.loads((out / "results.json.gz").read_bytes())  # plain, as matbench 0.6 reads
     assert read_matbench_results(out / "results.json.gz")["hash"] == content_hash(
         read_matbench_results(tmp_path / "r.json")
     )

@@ -119,6 +119,7 @@ def model_yaml(task, model: str, record: dict, extra_notes: dict) -> dict:
     stand = task.stand_in
     today = dt.date.today().isoformat()
     train = spec.get("train", {}) or {}
+    plugin = kind == "plugin"  # its paper, licence and settings are its submitter's
     doc: dict = {
         "model_name": f"{model} (CLOUD benchmark suite run)" + (" [STAND-IN]" if stand else ""),
         "model_key": re.sub(r"[^a-zA-Z0-9.+-]", "-",
@@ -127,12 +128,12 @@ def model_yaml(task, model: str, record: dict, extra_notes: dict) -> dict:
         "date_added": today,
         "date_published": today,  # these predictions are not published elsewhere
         "authors": _authors() if kind.startswith("cloud") else [
-            {"name": "CLOUD benchmark suite"}],
+            {"name": "missing" if kind == "plugin" else "CLOUD benchmark suite"}],
         "trained_by": [{"name": "CLOUD benchmark suite (benchmarks/run.py)"}],
-        "doi": f"https://doi.org/10.48550/arXiv.{ARXIV}",
-        "paper": f"https://arxiv.org/abs/{ARXIV}",
+        "doi": "missing" if plugin else f"https://doi.org/10.48550/arXiv.{ARXIV}",
+        "paper": "missing" if plugin else f"https://arxiv.org/abs/{ARXIV}",
         "checkpoint_url": "missing",
-        "license": {"code": "MIT", "checkpoint": "unreleased"},
+        "license": {"code": "missing" if plugin else "MIT", "checkpoint": "unreleased"},
         "requirements": _requirements(),
         "openness": "OSOD",
         "trained_for_benchmark": True,
@@ -142,18 +143,23 @@ def model_yaml(task, model: str, record: dict, extra_notes: dict) -> dict:
         "n_estimators": 1,
         "training_cost": "missing",
         "training_set": [] if stand else ["MP 2022"],
-        "hyperparams": {k: train[v] for k, v in (("learning_rate", "lr"), (
-            "batch_size", "batch_size"), ("epochs", "epochs")) if v in train},
+        "hyperparams": dict(spec.get("params") or {}) if plugin else {
+            k: train[v] for k, v in (("learning_rate", "lr"), ("batch_size", "batch_size"),
+                                     ("epochs", "epochs")) if v in train},
     }
     if kind in MODEL_TYPES:
         doc["model_type"] = MODEL_TYPES[kind]
     metrics = record["metrics"]
     missing = ["authors[0].email", "repo", "pr_url", "model_params"]
+    if plugin:
+        missing += ["authors", "doi", "paper", "license.code"]
     if kind not in MODEL_TYPES:
         missing.append(f"model_type (no schema value fits '{kind}')")
     doc["notes"] = {
-        "Description": f"model '{model}' ({kind}) of benchmarks/run.py, fine-tuned on SCOPE "
-                       "strings; predictions are formation energies per atom.",
+        "Description": (f"plug-in {spec.get('class')} run by benchmarks/run.py"
+                        if kind == "plugin" else
+                        f"model '{model}' ({kind}) of benchmarks/run.py, fine-tuned on SCOPE "
+                        "strings") + "; predictions are formation energies per atom.",
         "Training": f"{record.get('n_train')} training rows"
                     + (f" ({record['n_fit_rows']} fit, {record['n_val_rows']} validation)"
                        if "n_fit_rows" in record else ""),

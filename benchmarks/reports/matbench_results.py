@@ -21,10 +21,11 @@ the hash, the keys, the fold ids and the types, and ``MatbenchBenchmark.scores``
 stored fold scores with ``np.mean/max/min/std``. Scores come from :mod:`benchmarks.metrics`.
 
 Compression: matbench 0.6 (the last PyPI release) writes plain JSON text even to ``*.json.gz``
-and its ``from_file`` reads only plain text; matbench issue #249 / PR #251 (2023, GitHub only)
-moved ``to_file`` to monty's ``dumpfn``, which gzips ``.gz`` names. :func:`write_matbench_results`
-gzips when the name ends in ``.gz`` unless ``compress`` says otherwise (``compress=False`` for
-matbench 0.6); :func:`read_matbench_results` reads both.
+and its ``from_file`` reads only plain text (a gzipped file fails with ``UnicodeDecodeError``);
+matbench issue #249 / PR #251 (2023, GitHub only) moved ``to_file`` to monty's ``dumpfn``, which
+gzips ``.gz`` names. :func:`write_matbench_results` writes what matbench 0.6 writes, plain JSON
+whatever the name, so that ``MatbenchBenchmark.from_file(path)`` loads the file as it is
+(``compress=True`` gzips, for the GitHub version); :func:`read_matbench_results` reads both.
 """
 
 from __future__ import annotations
@@ -258,20 +259,20 @@ def write_matbench_results(
     *,
     user_metadata: Mapping[str, Any] | None = None,
     parameters: Mapping[str, Any] | None = None,
-    compress: bool | None = None,
+    compress: bool = False,
     **kwargs: Any,
 ) -> dict[str, Any]:
     """Build the results document (:func:`build_results`; ``targets``, ``folds`` and
     ``datestamp`` pass through ``kwargs``), write it to ``path`` and return it.
 
-    ``compress`` None gzips when ``path`` ends in ``.gz`` (gzip with mtime 0, so equal content
-    gives equal bytes); False writes the plain text matbench 0.6's ``from_file`` needs.
+    The file is plain JSON whatever its name (what matbench 0.6's ``to_file`` writes and its
+    ``from_file`` reads); ``compress=True`` gzips it (mtime 0: equal content, equal bytes).
     """
     doc = build_results(predictions, user_metadata=user_metadata, parameters=parameters, **kwargs)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = dumps(doc)
-    if compress if compress is not None else path.name.endswith(".gz"):
+    if compress:
         with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
             gz.write(payload)
     else:
@@ -385,11 +386,14 @@ def write_submission_folder(
     info: Mapping[str, Any],
     commit: str,
     sources: Sequence[str] = ("benchmarks/run.py",),
+    script: PathLike | None = None,
 ) -> Path:
-    """Lay out ``matbench_v0.1_<name>/`` as the leaderboard expects: ``results.json.gz``
-    (gzip; re-compressed when the source is plain text), ``info.json`` and a ``README.md``
-    naming the source files (repository paths, ``.py`` or ``.ipynb``) at ``commit``. The
-    results are hash-checked first; returns ``out_dir``."""
+    """Lay out ``matbench_v0.1_<name>/`` as the leaderboard expects: ``results.json.gz`` (the
+    content as matbench 0.6's ``to_file`` writes it: plain JSON, decompressed when the source
+    is gzip, so ``MatbenchBenchmark.from_file`` loads it), ``info.json``, a ``README.md``
+    naming the source files (repository paths, ``.py`` or ``.ipynb``) at ``commit``, and
+    ``script`` (a small generated file that reruns the command) when given. The results are
+    hash-checked first; returns ``out_dir``."""
     out = Path(out_dir)
     if not out.name.startswith(f"{BENCHMARK_NAME}_"):
         warnings.warn(f"matbench names folders {BENCHMARK_NAME}_<algorithm>", stacklevel=2)
@@ -403,9 +407,11 @@ def write_submission_folder(
                          f"(got {commit!r}, {list(sources)})")
     out.mkdir(parents=True, exist_ok=True)
     raw = Path(results_path).read_bytes()
-    if raw[:2] != b"\x1f\x8b":
-        raw = gzip.compress(raw, mtime=0)
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
     (out / "results.json.gz").write_bytes(raw)
     write_json_atomic(out / "info.json", dict(info), indent=2, default=None, newline=True)
     write_text_atomic(out / "README.md", submission_readme(out.name, commit, sources))
+    if script is not None:
+        write_text_atomic(out / Path(script).name, Path(script).read_text())
     return out

@@ -123,6 +123,8 @@ def row_label(model: str, res: dict, summary: dict) -> str:
     """A leaderboard row's model cell: name, then in a smoke run "SMOKE RUN" with its rows and
     epochs, then the model description."""
     desc = res.get("description", "")
+    if res.get("type") == "external":  # benchmarks/score.py: not trained by this run
+        return f"**{model}** (scored here; {desc})"
     if not is_smoke(summary):
         return f"**{model}** (this run; {desc})"
     return f"**{model}** (this run, {model_label(res.get('sample'), True)}; {desc})"

@@ -8,6 +8,7 @@ The runner knows nothing task-specific.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -39,6 +40,9 @@ class TaskData:
     n_available: int | None = None  # rows the data held before encoding failures
     meta: dict = field(default_factory=dict)  # e.g. crystal system, volume for analyses
     encoded_mode: str | None = None  # SCOPE mode the texts were encoded in; None: precomputed
+    # id -> structure (pymatgen dict or Structure), read when a model asks for structures;
+    # None: the task has no structures (precomputed SCOPE strings)
+    structure_loader: Callable[[], Mapping[str, object]] | None = None
 
     def __post_init__(self):
         if self.n_available is None:
@@ -53,6 +57,14 @@ class TaskData:
     def coverage(self) -> str:
         return f"partial: {len(self.ids)} of {self.n_total} rows" if self.partial else (
             f"complete: {self.n_total} rows")
+
+    def structure_table(self) -> Mapping[str, object]:
+        """id -> structure of every row (read once, on first use)."""
+        if self.structure_loader is None:
+            raise ValueError(f"no structures: the inputs are {self.source}")
+        if getattr(self, "_structures", None) is None:
+            self._structures = self.structure_loader()
+        return self._structures
 
     def rows(self, ids: list[str]) -> np.ndarray:
         return np.array([self._index[i] for i in ids], dtype=int)

@@ -8,6 +8,7 @@ rows within the official folds, and every output says "partial: N of M rows".
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from cloud.data import (
     load_registry,
     matbench_folds,
     read_matbench_json,
+    read_matbench_structures,
     read_matbench_targets,
     read_scope_csv,
     sha256sum,
@@ -65,7 +67,8 @@ class MatbenchTask(TaskAdapter):
                                                      target.to_numpy(), mode, progress)
         return TaskData(ids, texts, y, self._folds(ids), self.n_total, source, encoded_mode=mode,
                         errors=errors, checksums={path.name: sha256sum(path)},
-                        n_available=len(df))
+                        n_available=len(df),
+                        structure_loader=partial(structure_table, path, self.name))
 
     def _from_scope_strings(self, path: Path, data_dir) -> TaskData:
         """The paper's SCOPE strings (dielectric): targets from the official targets table."""
@@ -86,39 +89,29 @@ class MatbenchTask(TaskAdapter):
     def write_family_outputs(self, out_dir: Path, results: dict) -> list[Path]:
         """matbench's results file and leaderboard submission folder per model, for the
         tasks that ran all 5 folds on complete data (matbench rejects anything less)."""
-        from benchmarks.reports.matbench_results import (
-            info_json,
-            write_matbench_results,
-            write_submission_folder,
-        )
-        from cloud.manifest import git_state
+        from benchmarks.reports.matbench_submission import write_model_submission
 
         written = []
         models = dict.fromkeys(m for r in results.values() for m in r["models"])
         for model in models:
-            preds, targets, folds = {}, {}, {}
+            preds, targets, folds, records = {}, {}, {}, {}
             for task, r in results.items():
-                records = r["models"].get(model, {})
-                if r["partial"] or sorted(records) != list(range(5)):
+                task_records = r["models"].get(model, {})
+                if r["partial"] or sorted(task_records) != list(range(5)):
                     continue
-                preds[task] = [records[k]["predictions"] for k in range(5)]
+                preds[task] = [task_records[k]["predictions"] for k in range(5)]
                 targets[task] = r["targets"]
                 folds[task] = matbench_folds(task)
-            if not preds:
-                continue
-            base = out_dir / "matbench"
-            base.mkdir(parents=True, exist_ok=True)
-            path = base / f"results_{model}.json.gz"
-            write_matbench_results(path, preds, targets=targets, folds=folds,
-                                   user_metadata={"model": model, "script": "benchmarks/run.py"})
-            algorithm = "CLOUD" if model == "cloud" else model.capitalize()
-            info = info_json(authors="CLOUD benchmark suite", algorithm=algorithm,
-                             notes=f"model '{model}' of benchmarks/run.py; tasks: "
-                                   f"{', '.join(preds)}")
-            folder = write_submission_folder(base / f"matbench_v0.1_{algorithm}", path, info,
-                                             commit=git_state()["commit"])
-            written += [path, folder]
+                records[task] = task_records
+            if preds:
+                written += write_model_submission(out_dir / "matbench", model, preds, targets,
+                                                  folds, records)
         return written
+
+
+def structure_table(path: Path, task: str | None = None) -> dict[str, object]:
+    """id -> structure dict of a matbench-format file (for models that take structures)."""
+    return dict(read_matbench_structures(path, task))
 
 
 ADAPTERS = [MatbenchTask(t) for t in TASKS]

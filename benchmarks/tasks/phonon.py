@@ -12,12 +12,14 @@ analysis, Cv(T)/U(T) curves and Debye temperatures against AFLOW
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.metrics import mae_over_mad, regression_metrics
 from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
+from benchmarks.tasks.matbench import structure_table
 from benchmarks.tasks.phonon_folds import N_MATERIALS, ORIGINAL_SPLIT_FOLD, PHONON_SEED
 from benchmarks.tasks.scope_inputs import encode_structures
 from cloud.data import kfold_ids, read_matbench_json, read_phonon, resolve, sha256sum
@@ -59,9 +61,11 @@ class PhononTask(TaskAdapter):
                 progress)
             df = df.iloc[pos].reset_index(drop=True)
             source = f"structures: {path.name} (encoded, {mode})"
+            loader = partial(structure_table, path, None)
             checksums[path.name] = sha256sum(path)
         else:
             ids, texts, y, errors = list(df["mp_id"]), list(df["scope"]), df["value"].to_numpy(), []
+            loader = None
             source = "paper's SCOPE strings: phonon.csv (all 1512 materials)"
         folds = [Fold(f.train, f.test) for f in kfold_ids(ids, seed=PHONON_SEED)]
         split = dict(zip(df["mp_id"], df["split"], strict=True))
@@ -71,7 +75,7 @@ class PhononTask(TaskAdapter):
                         encoded_mode=None if mode == "paper_strings" else mode,
                         extras={"n_atoms": df["n_atoms"].to_numpy(float)}, errors=errors,
                         checksums=checksums, n_available=N_MATERIALS,
-                        meta={"split": df["split"].to_numpy()})
+                        meta={"split": df["split"].to_numpy()}, structure_loader=loader)
 
     def write_family_outputs(self, out_dir: Path, results: dict) -> list[Path]:
         """Fig. 4 error analysis, temperature curves and Θ against AFLOW, in

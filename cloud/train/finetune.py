@@ -95,9 +95,36 @@ def finetune(
     accelerator=None,
 ) -> FineTuneResult:
     """Train on ``fold.train_*`` (minus a validation carve-out), predict ``fold.test_texts``."""
+    tuned = finetune_fit(fold.train_texts, fold.train_targets, fold.train_extras, kind, cfg,
+                         pretrained, preset, model_config, out_dir, progress, accelerator)
+    return finetune_predict(tuned, fold.test_texts, fold.test_extras)
+
+
+@dataclass
+class FineTuned:
+    """A model fine-tuned by :func:`finetune_fit`, ready for :func:`finetune_predict`."""
+
+    model: object
+    tokenizer: object
+    accelerator: object
+    cfg: TrainConfig
+    fit: FitResult
+    n_train: int
+    n_val: int
+    target_mean: float
+    target_std: float
+    n_without_theta: int = 0
+
+
+def finetune_fit(train_texts, train_targets, train_extras: dict | None = None,
+                 kind: str = "regression", cfg: TrainConfig | None = None,
+                 pretrained: str | Path | None = DEFAULT_PRETRAINED, preset: str = "small",
+                 model_config: dict | None = None, out_dir: str | Path | None = None,
+                 progress: bool = True, accelerator=None) -> FineTuned:
+    """Train on the training rows (minus a seeded validation carve-out)."""
     cfg = cfg or TrainConfig()
     tokenizer = load_tokenizer(pretrained)
-    y = np.asarray(fold.train_targets, dtype=np.float64)
+    y = np.asarray(train_targets, dtype=np.float64)
     if not np.isfinite(y).all():
         raise ValueError("training targets must be finite (filter NaN rows before, and report them)")
     tr, va = carve_validation(len(y), cfg.val_fraction, cfg.seed)
@@ -108,7 +135,7 @@ def finetune(
 
     torch.manual_seed(cfg.seed)  # the head's (and a scratch encoder's) initial weights
     model = build_model(kind, tokenizer, pretrained, preset, **model_config)
-    train_extras = dict(fold.train_extras)
+    train_extras = dict(train_extras or {})
     n_without_theta = 0
     if kind == "debye" and model.config.debye_loss == "log_theta":
         theta = implied_theta(y, train_extras, model.config)
@@ -122,16 +149,26 @@ def finetune(
                             {k: np.asarray(v)[idx] for k, v in extras.items()},
                             max_length=cfg.max_length)
 
-    train_ds = subset(tr, fold.train_texts, y, train_extras)
-    val_ds = subset(va, fold.train_texts, y, train_extras) if len(va) else None
-    test_ds = ScopeDataset(fold.test_texts, tokenizer, None, fold.test_extras, cfg.max_length)
+    train_ds = subset(tr, train_texts, y, train_extras)
+    val_ds = subset(va, train_texts, y, train_extras) if len(va) else None
     collator = RegressionCollator(tokenizer.pad_token_id)
     accelerator = accelerator or make_accelerator(cfg, split_batches=True)
     result = fit(model, train_ds, val_ds, collator, cfg, out_dir=out_dir, score="mae",
                  accelerator=accelerator, progress=progress, desc=f"fine-tune ({kind})")
-    out = predict(model, test_ds, collator, cfg.eval_batch_size, accelerator)
-    return FineTuneResult(out["predictions"], out.get("theta"), result, len(tr), len(va), mean, std,
-                          accelerator.unwrap_model(model), tokenizer, n_without_theta)
+    return FineTuned(model, tokenizer, accelerator, cfg, result, len(tr), len(va), mean, std,
+                     n_without_theta)
+
+
+def finetune_predict(tuned: FineTuned, texts, extras: dict | None = None) -> FineTuneResult:
+    """Predictions (and Θ for CLOUD-DEBYE) of a fine-tuned model for ``texts``."""
+    cfg, tokenizer = tuned.cfg, tuned.tokenizer
+    test_ds = ScopeDataset(list(texts), tokenizer, None, dict(extras or {}), cfg.max_length)
+    collator = RegressionCollator(tokenizer.pad_token_id)
+    out = predict(tuned.model, test_ds, collator, cfg.eval_batch_size, tuned.accelerator)
+    return FineTuneResult(out["predictions"], out.get("theta"), tuned.fit, tuned.n_train,
+                          tuned.n_val, tuned.target_mean, tuned.target_std,
+                          tuned.accelerator.unwrap_model(tuned.model), tokenizer,
+                          tuned.n_without_theta)
 
 
 def implied_theta(targets: np.ndarray, extras: dict, config) -> np.ndarray:

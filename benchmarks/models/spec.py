@@ -1,0 +1,172 @@
+"""A model's settings as a validated object: which class, its constructor arguments, and
+how the runner treats it (SCOPE mode, kept models, analyses).
+
+In the YAML config a model entry is either a registered type with its settings beside it::
+
+    composition_rf: {type: composition_rf, n_estimators: 300, seed: 0}
+
+or a plug-in class with its constructor arguments under ``params``::
+
+    mine: {class: "mypkg.models:MyModel", params: {alpha: 0.1}}
+
+A setting the class's constructor does not take is an error naming the known ones, found
+when the run starts, before any training.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from dataclasses import dataclass, field
+
+from benchmarks.models.protocol import (
+    ModelError,
+    check_model,
+    model_input,
+    model_predicts,
+    model_task_kinds,
+)
+from benchmarks.models.registry import (
+    BUILTIN,
+    class_path,
+    entry_points,
+    load_object,
+    module_sha256,
+    plugin_name,
+)
+
+# keys of a model entry read by the runner, not passed to the model's constructor
+RUN_KEYS = ("type", "class", "params", "scope_mode", "keep_model", "keep_model_folds",
+            "analysis", "module_sha256")
+PLUGIN = "plugin"  # the ``type`` recorded for a ``class:`` entry
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One configured model: its name, class, constructor arguments and stored settings
+    (``config``: the dict kept in job keys and fold records)."""
+
+    name: str
+    class_path: str
+    params: dict = field(default_factory=dict)
+    config: dict = field(default_factory=dict)
+
+    @property
+    def type(self) -> str:
+        return self.config["type"]
+
+    @property
+    def scope_mode(self) -> str | None:
+        return self.config.get("scope_mode")
+
+    def build(self):
+        """A fresh, unfitted model."""
+        return make_model(load_object(self.class_path), self.params)
+
+    def probe(self):
+        """A fresh model, checked against the protocol."""
+        model = self.build()
+        check_model(model, f"{self.name!r} ({self.class_path})")
+        return model
+
+    @property
+    def input(self) -> str:
+        return model_input(self.probe())
+
+    @property
+    def predicts(self) -> str:
+        return model_predicts(self.probe())
+
+    @property
+    def task_kinds(self) -> tuple[str, ...] | None:
+        return model_task_kinds(self.probe())
+
+
+def make_model(obj, params: dict):
+    """An unfitted model from a class, a factory function or an instance (copied)."""
+    if isinstance(obj, type) or inspect.isfunction(obj):
+        return obj(**params)
+    if params:
+        raise ModelError(f"{obj!r} is an instance: it takes no params")
+    try:
+        from sklearn.base import clone
+
+        return clone(obj)
+    except Exception:  # not a scikit-learn estimator
+        return copy.deepcopy(obj)
+
+
+def check_params(obj, params: dict, label: str) -> None:
+    """Unknown constructor arguments are errors naming the known ones."""
+    if not (isinstance(obj, type) or inspect.isfunction(obj)):
+        return
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
+        return
+    unknown = sorted(set(params) - set(sig.parameters))
+    if unknown:
+        raise ModelError(f"model {label}: unknown setting {', '.join(map(repr, unknown))}; "
+                         f"its settings: {', '.join(sig.parameters) or 'none'}")
+
+
+def is_model_entry(entry) -> bool:
+    """Whether a config entry defines a model (an entry without ``type`` or ``class`` only
+    carries overrides, e.g. the smoke layer's, for a model this task lacks)."""
+    return isinstance(entry, dict) and ("type" in entry or "class" in entry)
+
+
+def model_spec(name: str, entry: dict) -> ModelSpec:
+    """The validated :class:`ModelSpec` of a config entry (or of a stored ``config``)."""
+    if not isinstance(entry, dict):
+        raise ModelError(f"model {name!r}: its settings must be a mapping, not {entry!r}")
+    kind, path = entry.get("type"), entry.get("class")
+    if kind not in (None, PLUGIN) and path is not None:
+        raise ModelError(f"model {name!r}: give 'type' or 'class', not both")
+    params = dict(entry.get("params") or {})
+    if path is None:
+        path = class_path(kind) if kind is not None else None
+        if path is None:
+            known = sorted(BUILTIN) + sorted(entry_points())
+            raise ModelError(f"model {name!r}: unknown type {kind!r}; known types: "
+                             f"{', '.join(known)} (or class: module:Class)")
+        params = {**{k: v for k, v in entry.items() if k not in RUN_KEYS}, **params}
+        config = copy.deepcopy(entry)
+    else:
+        flat = sorted(k for k in entry if k not in RUN_KEYS)
+        if flat:
+            raise ModelError(f"model {name!r}: unknown key {', '.join(map(repr, flat))}; a "
+                             "plug-in's constructor arguments go under 'params'")
+        config = {k: copy.deepcopy(v) for k, v in entry.items() if k != "module_sha256"}
+        config.update(type=PLUGIN, **{"class": path}, params=params)
+    label = f"{name!r} ({path})"
+    obj = load_object(path)
+    check_params(obj, params, label)
+    if path != BUILTIN.get(kind):  # a plug-in: a changed module file recomputes its folds
+        config["module_sha256"] = module_sha256(path)
+    spec = ModelSpec(name, path, params, config)
+    try:
+        spec.probe()
+    except ModelError:
+        raise
+    except Exception as exc:
+        raise ModelError(f"model {label}: cannot be constructed: "
+                         f"{type(exc).__name__}: {exc}") from None
+    return spec
+
+
+def requested_entry(name: str, models: dict) -> tuple[str, dict]:
+    """``(row name, config entry)`` of a ``--models`` name: a configured model, a model an
+    installed package registers (entry point), or ``module:Class``. The project's own types
+    run where the config has them (e.g. ``debye_rf`` on the phonon tasks)."""
+    if name in models and is_model_entry(models[name]):
+        return name, models[name]
+    if ":" in name:
+        return plugin_name(name), {"class": name}
+    if name in entry_points():  # an installed plug-in, by its registered name
+        return name, {"type": name}
+    configured = [m for m, e in models.items() if is_model_entry(e)]
+    raise ModelError(f"unknown model {name!r}: not configured ({', '.join(configured)}), "
+                     f"not an installed plug-in, not module:Class")
