@@ -24,8 +24,8 @@ psutil = pytest.importorskip("psutil")
 TASK = "matbench_jdft2d"
 
 
-def _args(data_dir, out, *extra: str) -> list[str]:
-    return ["--task", TASK, "--smoke", "--no-progress", "--models", "cloud,dummy",
+def _args(data_dir, out, *extra: str, models: str = "cloud,dummy") -> list[str]:
+    return ["--task", TASK, "--smoke", "--no-progress", "--models", models,
             "--data-dir", str(data_dir), "--out", str(out), *extra]
 
 
@@ -84,29 +84,37 @@ def test_a_worker_killed_with_no_retry_left_fails_its_row_only(shared_data, tmp_
     assert (out / TASK / "dummy" / "fold_0.json").exists()
 
 
+CLOUD_MODELS = ["cloud", "cloud_sg_number", "cloud_no_wyckoff", "cloud_no_composition",
+                "cloud_canonical"]
+
+
 def test_ctrl_c_keeps_finished_folds_and_the_local_executor_resumes(shared_data, tmp_path,
                                                                     ray_cluster):
     """A ray run (its own process, joining the session's cluster) interrupted once its first
-    CLOUD fold is stored; the local executor then trains only the folds still missing."""
-    out, folds = tmp_path / "run", "0,1,2,3,4"
+    CLOUD fold is stored; the local executor then trains only the jobs still missing."""
+    out = tmp_path / "run"
     runner = [sys.executable, str(REPO / "benchmarks" / "run.py"),
-              *_args(shared_data, out, "--folds", folds)]
+              *_args(shared_data, out, models=",".join(CLOUD_MODELS))]
     proc = subprocess.Popen([*runner, "--executor", "ray", "--ray-address", ray_cluster],
                             cwd=REPO, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
-    cloud = out / TASK / "cloud"
+
+    def stored() -> list[str]:
+        return [m for m in CLOUD_MODELS if (out / TASK / m / "fold_0.json").exists()]
+
     deadline = time.monotonic() + 300
-    while not list(cloud.glob("fold_*.json")) and time.monotonic() < deadline:
+    while not stored() and time.monotonic() < deadline:
         time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode != 0 and "interrupted" in err, err[-2000:]
-    kept = sorted(int(p.stem.split("_")[1]) for p in cloud.glob("fold_*.json")
-                  if not p.name.endswith(".error.json"))
-    assert 1 <= len(kept) < 5 and not list(out.rglob("*.tmp")), kept
-    assert not list(cloud.glob("*.error.json")) and not (out / "summary.json").exists()
+    kept = stored()
+    assert 1 <= len(kept) < len(CLOUD_MODELS) and not list(out.rglob("*.tmp")), kept
+    assert not list(out.rglob("*.error.json")) and not (out / "summary.json").exists()
+    for model in kept:
+        assert json.loads((out / TASK / model / "fold_0.json").read_text())["job_key"]
     again = subprocess.run(runner, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
-    trained = sorted(k for k in range(5) if f"cloud fold {k}: 240 train" in again.stderr)
-    assert trained == [k for k in range(5) if k not in kept]
+    trained = [m for m in CLOUD_MODELS if f"] {m} fold 0: 240 train" in again.stderr]
+    assert trained == [m for m in CLOUD_MODELS if m not in kept]
     summary = json.loads((out / "summary.json").read_text())
-    assert sorted(summary["tasks"][TASK]["models"]["cloud"]["folds"]) == list("01234")
+    assert sorted(summary["tasks"][TASK]["models"]) == sorted(CLOUD_MODELS)
