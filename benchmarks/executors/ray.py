@@ -94,18 +94,18 @@ def execute(jobs: list[Job], group, task, data_for, force: bool, progress: bool,
     gpus = ray.cluster_resources().get("GPU", 0)
     task_ref, data_refs = ray.put(task), {}
     pending: dict = {}
-    for i, job in enumerate(jobs):
-        if job.scope_mode not in data_refs:  # encoded once on the driver, shared by all jobs
-            data_refs[job.scope_mode] = ray.put(data_for(job))
-        options = job_options(job.spec, gpus)
-        threads = max(1, int(options["num_cpus"]))
-        ref = remote.options(name=f"{job.name}", **options).remote(
-            task_ref, data_refs[job.scope_mode], job, force, threads)
-        pending[ref] = (i, time.perf_counter())
     view = TaskProgress(task.name, len(jobs))
-    view.started()
     records: list[dict | None] = [None] * len(jobs)
     try:
+        for i, job in enumerate(jobs):
+            if job.scope_mode not in data_refs:  # encoded once on the driver, shared by all
+                data_refs[job.scope_mode] = ray.put(data_for(job))
+            options = job_options(job.spec, gpus)
+            ref = remote.options(name=job.name, **options).remote(
+                task_ref, data_refs[job.scope_mode], job, force,
+                max(1, int(options["num_cpus"])))
+            pending[ref] = (i, time.perf_counter())
+        view.started()
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
