@@ -32,7 +32,8 @@ from benchmarks.jobs import Job, failure_record, prepare_work_dir, run_job
 MAX_RETRIES = 2  # new attempts for a job whose worker process died
 DEFAULT_RESOURCES = {"num_cpus": 1}
 RESOURCE_KEYS = ("num_cpus", "num_gpus", "memory", "max_retries")
-# object store of a local cluster started by the runner: a task's encoded data is a few MB
+# object store of a local cluster started by the runner (a task's encoded data is small next
+# to a model; Ray spills to disk beyond it)
 LOCAL_OBJECT_STORE_BYTES = 500_000_000
 
 
