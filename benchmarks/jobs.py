@@ -23,8 +23,9 @@ import numpy as np
 
 from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
 
-# settings of a model that say what to keep or analyse after a fold, not what it predicts
-NOT_IN_KEY = ("keep_model", "keep_model_folds", "analysis")
+# settings of a model that say what to keep or analyse after a fold, or what it runs on
+# (an executor's resources), not what it predicts
+NOT_IN_KEY = ("keep_model", "keep_model_folds", "analysis", "resources")
 KEY_FILE = "job_key.txt"
 CLOUD_TYPES = ("cloud", "cloud_debye")
 
@@ -167,8 +168,7 @@ def run_job(task: TaskAdapter, data: TaskData, job: Job, progress: bool) -> dict
     from cloud.manifest import device_name
 
     start = time.perf_counter()
-    head = {"task": task.name, "model": job.model, "fold": job.fold_index,
-            "n_train": len(job.fold.train), "n_test": len(job.fold.test)}
+    head = record_head(job)
     try:
         out = fit_predict(task, data, job, progress)
         preds = np.asarray(out.pop("predictions"), dtype=float)
@@ -177,14 +177,25 @@ def run_job(task: TaskAdapter, data: TaskData, job: Job, progress: bool) -> dict
                              f"{len(job.fold.test)} test rows")
         metrics = task.fold_metrics(data, job.fold, preds)
     except Exception as exc:  # recorded, reported, and the run goes on with other jobs
-        return {**head, "status": "failed", "error": f"{type(exc).__name__}: {exc}",
-                "traceback": traceback.format_exc(), "time_s": time.perf_counter() - start,
-                "job_key": job.key}
+        return failure_record(job, f"{type(exc).__name__}: {exc}", traceback.format_exc(),
+                              time.perf_counter() - start)
     return {**head, "status": "done", "metrics": metrics,
             "predictions": dict(zip(job.fold.test, preds.tolist(), strict=True)),
             "time_s": time.perf_counter() - start, "config": job.spec,
             "device": device_name(), "job_key": job.key, "key_parts": job.key_parts,
             **{k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in out.items()}}
+
+
+def record_head(job: Job) -> dict:
+    return {"task": job.task, "model": job.model, "fold": job.fold_index,
+            "n_train": len(job.fold.train), "n_test": len(job.fold.test)}
+
+
+def failure_record(job: Job, error: str, trace: str, time_s: float) -> dict:
+    """The record of a job that did not finish: its error and traceback (or, for a worker
+    that died, what the executor knows)."""
+    return {**record_head(job), "status": "failed", "error": error, "traceback": trace,
+            "time_s": time_s, "job_key": job.key}
 
 
 def drop_weights(job: Job) -> None:

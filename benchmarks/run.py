@@ -3,7 +3,8 @@
 For each task: load and encode its data (a missing file skips the task, naming the file and
 where to get it), plan one job per (model, fold), reuse the stored results whose job key
 (model settings, encoder weights, data, fold rows) is unchanged, run the others (in this
-process or across the processes of ``accelerate launch``), and score them. The main process
+process, across the processes of ``accelerate launch``, or as tasks on a Ray cluster:
+``--executor ray``), and score them. The main process
 alone writes: per-fold results, ``summary.json``, ``leaderboard.md``, parity plots, family
 files (matbench results) and ``manifest.json`` in ``--out``. The run ends with one line
 counting the leaderboard rows done, failed and skipped; the exit status is 1 when any row
@@ -26,14 +27,13 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # `python benchmarks/run.py` from a plain checkout
     sys.path.insert(0, str(REPO))
 
-from benchmarks import distributed  # noqa: E402
+from benchmarks import distributed, executors  # noqa: E402
 from benchmarks.config import (  # noqa: E402
     load_layers,
     model_scope_mode,
     task_config,
     task_models,
 )
-from benchmarks.executors.local import execute  # noqa: E402
 from benchmarks.jobs import Job, drop_weights, job_key, stored_result  # noqa: E402
 from benchmarks.models import (  # noqa: E402
     ModelError,
@@ -55,6 +55,7 @@ EXAMPLES = """Examples:
   python benchmarks/run.py --task matbench_jdft2d --smoke --out runs/smoke
   python benchmarks/run.py --task all --allow-skips            # every task, 5 folds
   accelerate launch --num_processes 4 benchmarks/run.py --task matbench --out runs/mb
+  python benchmarks/run.py --task all --executor ray --ray-address auto --out runs/all
   python benchmarks/run.py --task cv --models cloud_debye --save-models --out runs/cv
   python benchmarks/run.py --task cv,u --out runs/log --config benchmarks/configs/experiments/log_theta.yaml
   python benchmarks/run.py --task matbench_jdft2d --models mymodels:MyModel,dummy
@@ -93,6 +94,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--distribute", choices=distributed.MODES, default="jobs",
                    help="under accelerate launch: split the jobs across the processes "
                         "(default) or train each job data-parallel on all of them")
+    p.add_argument("--executor", choices=executors.EXECUTORS, default="local",
+                   help="local: the jobs in this process (or the processes of accelerate "
+                        "launch); ray: each (task, fold, model) job a Ray task with its "
+                        "model's resources, retried when its worker dies "
+                        "(docs/cluster.md)")
+    p.add_argument("--ray-address", default=None,
+                   help="with --executor ray: the cluster to join (auto, HOST:PORT); "
+                        "default: start a local cluster on this machine")
     p.add_argument("--allow-skips", action="store_true",
                    help="exit 0 even when tasks or models were skipped (failures still "
                         "exit 1)")
@@ -193,8 +202,9 @@ class TaskRun:
 
 
 def run_task(task, args, layers, summary: dict, family_results: dict,
-             group: distributed.ProcessGroup) -> None:
-    """Load → plan → run the jobs → store their records → summarise the task's models."""
+             group: distributed.ProcessGroup, execute=None) -> None:
+    """Load → plan → run the jobs (storing each record as it arrives) → summarise the task's
+    models. ``execute``: the executor's (default: this process)."""
     from cloud.data import ChecksumError, DataMissingError
 
     t0 = time.perf_counter()
@@ -217,12 +227,13 @@ def run_task(task, args, layers, summary: dict, family_results: dict,
     wanted = args.models.split(",") if args.models else None
     jobs, results = run.plan(wanted, entry)
     all_jobs = [j for js in jobs.values() for j in js]
+    if execute is None:
+        from benchmarks.executors.local import execute
     records = execute(all_jobs, group, task, lambda j: run.data(j.scope_mode), args.force,
-                      not args.no_progress)
+                      not args.no_progress, on_record=store_record)
     if not group.is_main:
         return
     for job, record in zip(all_jobs, records, strict=True):
-        store_record(job, record)
         if record["status"] == "done":
             results[job.model][job.fold_index] = record
         else:
@@ -385,6 +396,7 @@ def main(argv=None) -> int:
         layers = load_layers(args.config)
         tasks = select(args.task)
         check_names(args, layers, tasks)
+        executors.check(args.executor, args.ray_address)
     except (UsageError, ModelError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -397,8 +409,9 @@ def main(argv=None) -> int:
                "tasks": {}}
     family_results: dict[str, dict] = {}
     try:
-        for task in tasks:
-            run_task(task, args, layers, summary, family_results, group)
+        with executors.session(args.executor, args.ray_address) as execute:
+            for task in tasks:
+                run_task(task, args, layers, summary, family_results, group, execute)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

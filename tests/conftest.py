@@ -76,3 +76,14 @@ def pip_target(name: str, requirements: list[str]) -> Path:
     except OSError:  # another run finished first
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A local Ray cluster of 2 CPUs for the session (small object store, no dashboard),
+    shut down at the end; its address, for runner processes that join it."""
+    ray = pytest.importorskip("ray")
+    context = ray.init(num_cpus=2, object_store_memory=200_000_000, include_dashboard=False,
+                       logging_level="WARNING")
+    yield context.address_info["gcs_address"]
+    ray.shutdown()

@@ -35,10 +35,8 @@ ENTRY_POINTS: dict[str, tuple[list[str], str]] = {
                                  "python benchmarks/regression.py"),
     **{f"benchmarks/perf/{name}.py": ([f"benchmarks/perf/{name}.py"],
                                       f"python benchmarks/perf/{name}.py")
-       for name in ("distributed_modes", "inference", "pymatgen_scope_loop", "scope_encoding", "smoke_resources",
+       for name in ("cluster_plan", "distributed_modes", "inference", "pymatgen_scope_loop", "scope_encoding", "smoke_resources",
                     "spglib_floor", "tokenize_collate", "train_throughput")},
-    "scripts/run_lanes.py": (["scripts/run_lanes.py"], "python scripts/run_lanes.py"),
-    "scripts/gpu/make_plan.py": (["scripts/gpu/make_plan.py"], "python scripts/gpu/make_plan.py"),
     "scripts/package_pretrained.py": (["scripts/package_pretrained.py"],
                                       "python scripts/package_pretrained.py"),
     "benchmarks/run.py": (["benchmarks/run.py"], "python benchmarks/run.py"),

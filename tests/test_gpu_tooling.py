@@ -1,4 +1,5 @@
-"""Tooling for full runs on one GPU: scripts/run_lanes.py, scripts/gpu/make_plan.py,
+"""Tooling for full runs on GPUs: the planned wall time on a node of several
+(benchmarks/perf/cluster_plan.py; the runs themselves: --executor ray, tests/test_ray_*.py),
 CLOUD_GIT_COMMIT in run manifests, the runner's --report-only and extra (original-split)
 folds, and the scaling sweep's --no-fit."""
 
@@ -6,267 +7,52 @@ from __future__ import annotations
 
 import csv
 import gzip
-import importlib.util
 import json
-import shlex
 import subprocess
-import sys
-import time
 from itertools import islice
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO, shared_file
 
 
-def _load_script(name: str, path: Path):
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def lanes():
-    return _load_script("run_lanes", REPO / "scripts" / "run_lanes.py")
-
-
-@pytest.fixture(scope="module")
-def make_plan():
-    return _load_script("make_plan", REPO / "scripts" / "gpu" / "make_plan.py")
-
-
 def _offline(*args, **kwargs):
     raise OSError("network is unreachable (test)")
 
 
-# --- scripts/run_lanes.py: parse_plan -------------------------------------------------------
+# --- benchmarks/perf/cluster_plan.py: the planned wall time on a node of GPUs ------------
+
+LANES_TABLE = """job                                      status         rc   start   time_s
+cv.cloud_debye.f0                        ok              0     0.0    100.0
+cv.cloud_debye.f1                        ok              0     0.0    300.0
+cv.cloud.f0                              ok              0     5.5    200.0
+u.cloud.f0                               killed        -15   331.8    133.8
+u.cloud.f1                               not_started                         (--stop-at)
+"""
 
 
-def test_parse_plan_jobs_deps_and_comments(lanes):
-    jobs = lanes.parse_plan("""
-        # a comment
+def test_cluster_plan_from_job_tables():
+    from benchmarks.perf.cluster_plan import job_durations, plan_table, task_wall
 
-        warm: python3 -c 'print(1)'   # not a comment: part of the command
-        a.b-c_1 <- warm: echo a: b
-        last <- warm,a.b-c_1 : true
-    """)
-    assert [j.name for j in jobs] == ["warm", "a.b-c_1", "last"]
-    assert jobs[0].command == "python3 -c 'print(1)'   # not a comment: part of the command"
-    assert jobs[0].deps == []
-    assert jobs[1].command == "echo a: b" and jobs[1].deps == ["warm"]
-    assert jobs[2].deps == ["warm", "a.b-c_1"] and jobs[2].command == "true"
-    assert all(j.status == "waiting" and j.returncode is None for j in jobs)
-
-
-@pytest.mark.parametrize("text, message", [
-    ("no colon here", "plan line 1"),
-    ("ok: true\n\nbad name!: true", "plan line 3"),
-    ("a <- : true", "plan line 1"),
-    ("a:", "plan line 1"),
-    ("a: true\nb: true\na: false", "repeated job names ['a']"),
-    ("a <- b: true", "unknown jobs ['b']"),
-    ("a: true\nb <- a,c: true", "unknown jobs ['c']"),
-])
-def test_parse_plan_rejects(lanes, text, message):
-    with pytest.raises(ValueError) as err:
-        lanes.parse_plan(text)
-    assert message in str(err.value)
+    durations = job_durations([LANES_TABLE])
+    assert durations == {"cv": [100.0, 300.0, 200.0]}  # finished jobs only
+    # 12 jobs of median 200 s on 1 GPU x 4 slots: 600 s; on 8 GPUs the longest job bounds it
+    assert task_wall(12, durations["cv"], 1, 4) == 600.0
+    assert task_wall(12, durations["cv"], 8, 4) == 300.0
+    table, totals = plan_table({"cv": 12, "u": 6}, durations, [1, 8], 4)
+    assert totals == {1: 600.0, 8: 300.0}
+    lines = table.splitlines()
+    assert lines[2] == "| cv | 12 | 200 | 300 | 10.0 | 5.0 |"
+    assert lines[3].startswith("| u | 6 | not measured |")
 
 
-# --- scripts/run_lanes.py: run_plan ---------------------------------------------------------
+def test_cluster_plan_counts_the_configured_cloud_jobs():
+    from benchmarks.perf.cluster_plan import planned_jobs
 
-
-def _run(lanes, plan: str, tmp_path: Path, n_lanes: int = 4, stop_at: float = float("inf"),
-         kill_at: float = float("inf")):
-    jobs = lanes.parse_plan(plan)
-    start = time.monotonic()
-    lanes.run_plan(jobs, n_lanes, stop_at, kill_at, tmp_path / "logs", poll_s=0.05)
-    return {j.name: j for j in jobs}, time.monotonic() - start
-
-
-def test_run_plan_statuses_logs_and_record(lanes, tmp_path):
-    jobs, _ = _run(lanes, """
-        good: echo hello from good
-        bad: echo oops; exit 3
-        after_good <- good: true
-        after_bad <- bad: true
-        after_after <- after_bad: true
-    """, tmp_path)
-    assert jobs["good"].status == "ok" and jobs["good"].returncode == 0
-    assert jobs["bad"].status == "failed" and jobs["bad"].returncode == 3
-    assert jobs["after_good"].status == "ok"
-    for name in ("after_bad", "after_after"):  # a failed prerequisite, directly or not
-        assert jobs[name].status == "not_started" and jobs[name].returncode is None
-        assert jobs[name].start_s is None and "prerequisite" in jobs[name].reason
-    logs = tmp_path / "logs"
-    assert (logs / "good.log").read_text() == "hello from good\n"
-    assert (logs / "bad.log").read_text() == "oops\n"
-    assert sorted(p.name for p in logs.glob("*.log")) == ["after_good.log", "bad.log",
-                                                          "good.log"]
-    record = {r["name"]: r for r in json.loads((logs / "lanes.json").read_text())}
-    assert list(record) == ["good", "bad", "after_good", "after_bad", "after_after"]
-    assert record["bad"]["status"] == "failed" and record["bad"]["returncode"] == 3
-    assert record["bad"]["command"] == "echo oops; exit 3"
-    assert record["after_bad"]["status"] == "not_started"
-    assert record["after_good"]["deps"] == ["good"]
-    assert record["good"]["end_s"] >= record["good"]["start_s"] >= 0
-    assert jobs["after_good"].start_s >= jobs["good"].end_s  # waited for its prerequisite
-    table = lanes.table(list(jobs.values()))
-    assert "failed" in table and "a prerequisite did not succeed" in table
-
-
-def test_kill_at_terminates_a_long_job(lanes, tmp_path):
-    marker = tmp_path / "never"
-    jobs, took = _run(lanes, f"""
-        long: sleep 30; touch {marker}
-        after <- long: true
-    """, tmp_path, kill_at=0.5, stop_at=0.5)
-    assert took < 10
-    assert jobs["long"].status == "killed" and jobs["long"].returncode != 0
-    assert jobs["after"].status == "not_started"
-    time.sleep(0.2)
-    assert not marker.exists()  # the whole process group went: `touch` never ran
-    record = json.loads((tmp_path / "logs" / "lanes.json").read_text())
-    assert [r["status"] for r in record] == ["killed", "not_started"]
-
-
-def test_no_job_starts_after_kill_at_and_sigterm_is_escalated(lanes, tmp_path):
-    """--kill-at alone also stops new starts; a job that ignores SIGTERM gets SIGKILL."""
-    jobs, took = _run(lanes, """
-    a: sleep 30
-    b: sleep 30
-    """, tmp_path, n_lanes=1, kill_at=0.5)
-    assert jobs["a"].status == "killed"
-    assert jobs["b"].status == "not_started" and "--kill-at" in jobs["b"].reason
-    assert took < 10
-    lanes.KILL_GRACE_S = 1.0
-    try:
-        jobs, took = _run(lanes, "stubborn: trap '' TERM; sleep 30", tmp_path, kill_at=0.2)
-    finally:
-        lanes.KILL_GRACE_S = 10.0
-    assert jobs["stubborn"].status == "killed" and took < 10
-
-
-def test_stop_at_prevents_starting(lanes, tmp_path):
-    jobs, took = _run(lanes, "a: true\nb <- a: true", tmp_path, stop_at=0)
-    assert took < 5
-    assert jobs["a"].status == "not_started" and "--stop-at 0 s reached" in jobs["a"].reason
-    assert jobs["b"].status == "not_started"
-    assert not list((tmp_path / "logs").glob("*.log"))
-    assert (tmp_path / "logs" / "lanes.json").exists()
-
-
-def test_lanes_limit_is_respected(lanes, tmp_path):
-    jobs, took = _run(lanes, "a: sleep 1\nb: sleep 1\nc: sleep 1", tmp_path, n_lanes=2)
-    assert all(j.status == "ok" for j in jobs.values())
-    assert took >= 2.0
-    # plan order: a and b start together, c only after one of them ended
-    assert jobs["c"].start_s >= min(jobs["a"].end_s, jobs["b"].end_s)
-    assert jobs["b"].start_s < jobs["a"].end_s
-
-
-def test_main_exit_code_and_dry_run(lanes, tmp_path, capsys):
-    plan = tmp_path / "plan.txt"
-    plan.write_text("a: true\nb <- a: exit 1\n")
-    assert lanes.main([str(plan), "--dry-run"]) == 0
-    assert "b <- a: ['exit', '1']" in capsys.readouterr().out
-    assert not (tmp_path / "logs").exists()
-    assert lanes.main([str(plan), "--log-dir", str(tmp_path / "logs")]) == 1
-    plan.write_text("a: true\n")
-    assert lanes.main([str(plan), "--log-dir", str(tmp_path / "logs2")]) == 0
-
-
-# --- scripts/gpu/make_plan.py ---------------------------------------------------------------
-
-JDFT_MODELS = ["cloud", "cloud_sg_number", "cloud_no_wyckoff", "cloud_no_composition",
-               "cloud_canonical"]
-
-
-def test_plan_lines_jdft2d(make_plan, lanes):
-    config = Path("benchmarks/configs/gpu.yaml")
-    lines = make_plan.plan_lines("matbench_jdft2d", config, Path("runs/x"), None, ["cloud"])
-    assert lines[0].startswith("warm_x: python3 scripts/gpu/make_plan.py --warm ")
-    assert shlex.split(lines[0].split(": ", 1)[1])[-1] == (
-        "matbench_jdft2d:canonical,matbench_jdft2d:paper")
-    jobs = lanes.parse_plan("\n".join(lines))
-    assert len(jobs) == 1 + 5 * 5
-    warm, rest = jobs[0], jobs[1:]
-    assert warm.name == "warm_x" and warm.deps == []
-    assert all(j.deps == ["warm_x"] for j in rest)
-    expected = [f"matbench_jdft2d.cloud.f{k}" for k in range(5)] + [
-        f"matbench_jdft2d.{m}.f{k}" for k in range(5) for m in JDFT_MODELS[1:]]
-    assert [j.name for j in rest] == expected
-    for job in rest:
-        _, model, fold = job.name.split(".")
-        argv = shlex.split(job.command)
-        assert argv[:2] == ["python3", "benchmarks/run.py"]
-        opt = {o: argv[argv.index(o) + 1] for o in ("--task", "--models", "--folds", "--out",
-                                                     "--config")}
-        assert opt["--task"] == "matbench_jdft2d" and opt["--models"] == model
-        assert opt["--folds"] == fold.removeprefix("f") and opt["--out"] == "runs/x"
-        assert opt["--config"] == str(config) and "--no-progress" in argv
-    assert not [j for j in jobs if "dummy" in j.name or "composition_rf" in j.name]
-
-
-def test_plan_lines_phonon_and_options(make_plan, lanes):
-    lines = make_plan.plan_lines("cv", None, Path("runs/ph"), None, [], python="py")
-    jobs = lanes.parse_plan("\n".join(lines))
-    names = [j.name for j in jobs[1:]]
-    models = {n.split(".")[1] for n in names}
-    assert models == {"cloud", "cloud_debye", "cloud_debye_scratch", "cloud_debye_log",
-                      "cloud_debye_scratch_log", "cloud_debye_scratch_ens",
-                      "cloud_debye_scratch_elem", "cloud_debye_elem",
-                      "cloud_debye_scratch_elem_ens",
-                      *(f"cloud_debye_{i}" for i in ("sg_number", "no_wyckoff",
-                                                      "no_composition", "canonical"))}
-    assert len(names) == 13 * 6 and "cv.cloud_debye.f5" in names
-    assert names[:13] == [f"cv.{m}.f0" for m in (
-        "cloud", "cloud_debye_scratch", "cloud_debye", "cloud_debye_scratch_log",
-        "cloud_debye_log", "cloud_debye_scratch_ens", "cloud_debye_scratch_elem",
-        "cloud_debye_elem", "cloud_debye_scratch_elem_ens", "cloud_debye_sg_number",
-        "cloud_debye_no_wyckoff", "cloud_debye_no_composition", "cloud_debye_canonical")]
-    assert all(n.endswith(".f5") for n in names[-13:])  # fold by fold: the original split last
-    assert "--config" not in jobs[1].command and jobs[1].command.startswith("py ")
-    assert "cv:canonical,cv:paper_strings" in jobs[0].command
-    # --models restricts; a model the task lacks (or a baseline) is dropped
-    only = make_plan.plan_lines("cv", None, Path("runs/ph"), ["cloud_debye", "dummy", "nope"],
-                                ["cloud_debye"])
-    assert [line.split(" ")[0] for line in only[1:]] == [f"cv.cloud_debye.f{k}"
-                                                         for k in range(6)]
-    assert only[0].endswith("--warm cv:paper_strings")
-    # a CLOUD-DEBYE model is no job of a task that is not CLOUD-DEBYE capable
-    # (and a plan without a job has no warm job either: it would be `--warm ''`)
-    assert make_plan.plan_lines("matbench_jdft2d", None, Path("o"), ["cloud_debye"], []) == []
-
-
-def test_warm_reports_missing_data(make_plan, monkeypatch, tmp_path, capsys, shared_data):
-    import cloud.data.fetch
-
-    def no_download(entry, dest, **kwargs):
-        raise cloud.data.fetch.DataMissingError(f"{entry.key}: download refused (test)")
-
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    monkeypatch.setenv("CLOUD_DATA_DIR", str(empty))
-    monkeypatch.setenv("CLOUD_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(cloud.data.fetch, "download", no_download)
-    monkeypatch.setattr("urllib.request.urlopen", _offline)
-    start = time.monotonic()
-    assert make_plan.warm("matbench_jdft2d:paper,cv:paper_strings") == 0
-    assert time.monotonic() - start < 10
-    out = capsys.readouterr().out.splitlines()
-    assert len(out) == 2
-    assert out[0].startswith("matbench_jdft2d (paper): not loaded: ")
-    assert out[1].startswith("cv (paper_strings): not loaded: ")
-    # with the data: rows and input errors
-    monkeypatch.setenv("CLOUD_DATA_DIR", str(shared_data))
-    assert make_plan.warm("cv:paper_strings") == 0
-    assert capsys.readouterr().out.strip() == "cv (paper_strings): 1512 rows, 0 input errors"
+    jobs = planned_jobs()
+    assert jobs["matbench_jdft2d"] == 5 * 5  # cloud and its 4 input ablations, 5 folds
+    assert jobs["cv"] == 13 * 6  # 9 CLOUD(-DEBYE) models + 4 ablations, 6 folds
+    assert jobs["discovery_wbm"] == 5 * 1
 
 
 # --- cloud/manifest.py ----------------------------------------------------------------------

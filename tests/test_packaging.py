@@ -63,3 +63,13 @@ def test_test_extra_has_the_tools():
 def test_undeclared_finds_a_missing_package():
     assert undeclared({"os", "numpy", "sklearn", "cloud", "tomli"},
                       {"numpy", "scikit-learn"}) == {"tomli"}
+
+
+def test_ray_is_an_optional_extra_that_the_tests_install():
+    """``pip install -e ".[ray]"`` adds the ray executor; the test extra has it, so CI runs
+    its tests; a plain install does not need it."""
+    runtime, test = declared()
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    extra = re.search(r"^ray = \[(.*?)\]", text, re.M | re.S)
+    assert extra and _names(extra.group(1)) == {"ray"}
+    assert "ray" in test and "ray" not in runtime

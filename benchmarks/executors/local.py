@@ -6,7 +6,9 @@
   process;
 - ``--distribute data``: every process runs every job, each training data-parallel.
 
-Either way the main process gets every record, in the jobs' order, and alone writes them.
+Either way the main process gets every record, in the jobs' order, and alone writes them:
+``on_record(job, record)`` is called on the main process as soon as it has a record (after
+each job in one process; after the gather when the jobs are split).
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from benchmarks.jobs import Job, prepare_work_dir, run_job
 
 
 def execute(jobs: list[Job], group: ProcessGroup, task, data_for, force: bool,
-            progress: bool) -> list[dict]:
+            progress: bool, on_record=None) -> list[dict]:
     """Records of ``jobs`` in their order on the main process (``[]`` on the others).
     ``data_for(job)`` is the task data the job's model reads."""
     if not jobs:
         return []
+    on_record = on_record or (lambda job, record: None)
     if group.splits_jobs:
         owner = assign([j.cost for j in jobs], group.world_size)
         mine = {i: _run(task, data_for, job, force, progress, group)
@@ -31,6 +34,8 @@ def execute(jobs: list[Job], group: ProcessGroup, task, data_for, force: bool,
         if not group.is_main:
             return []
         merged = {i: r for part in gathered for i, r in part.items()}
+        for i, job in enumerate(jobs):
+            on_record(job, merged[i])
         return [merged[i] for i in range(len(jobs))]
     records = []
     for job in jobs:
@@ -40,6 +45,8 @@ def execute(jobs: list[Job], group: ProcessGroup, task, data_for, force: bool,
             group.barrier()
         records.append(_run(task, data_for, job, force, progress, group,
                             prepared=group.world_size > 1))
+        if group.is_main:
+            on_record(job, records[-1])
     group.barrier()
     return records if group.is_main else []
 

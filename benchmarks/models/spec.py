@@ -37,7 +37,7 @@ from benchmarks.models.registry import (
 
 # keys of a model entry read by the runner, not passed to the model's constructor
 RUN_KEYS = ("type", "class", "params", "scope_mode", "keep_model", "keep_model_folds",
-            "analysis", "module_sha256")
+            "analysis", "module_sha256", "resources")
 PLUGIN = "plugin"  # the ``type`` recorded for a ``class:`` entry
 
 

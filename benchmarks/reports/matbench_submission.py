@@ -28,7 +28,8 @@ from benchmarks.reports.matbench_results import (
 )
 
 FILL_IN = "FILL IN"
-RUN_KEYS = ("type", "class", "keep_model", "keep_model_folds", "analysis", "module_sha256")
+RUN_KEYS = ("type", "class", "keep_model", "keep_model_folds", "analysis", "module_sha256",
+            "resources")
 
 
 def algorithm_name(model: str) -> str:

@@ -1,0 +1,135 @@
+"""Run jobs as tasks on a Ray cluster: one Ray task per (task, fold, model) job.
+
+- **Resources**: each job asks for its model's ``resources`` setting (``num_cpus``,
+  ``num_gpus``, ``memory``; default ``{num_cpus: 1}``), so small encoders share a GPU
+  (``num_gpus: 0.25``: four fine-tunes a GPU). On a cluster without GPUs, ``num_gpus`` is
+  dropped and the job trains on its CPUs. A worker sets torch's threads to its ``num_cpus``.
+- **Data**: the driver loads and encodes a task's data once (per SCOPE mode) and puts it in
+  the object store; every worker reads it from there, so no node needs the data files, the
+  SCOPE cache or a shared data directory, and no two workers encode the same structures.
+- **Results**: a worker returns its job's record and writes nothing but the job's own work
+  folder (checkpoints; the kept model with ``--save-models``). The driver gathers the records
+  as they finish (``ray.wait``) and stores each at once through ``on_record``, so finished
+  folds are on disk when a run is interrupted, in the layout of the local executor.
+- **Faults**: a job whose worker dies (killed, out of memory) is retried up to
+  ``max_retries`` times (``resources: {max_retries: N}``; default :data:`MAX_RETRIES`), and
+  resumes from its last checkpoint; after that, or when the model raises (never retried:
+  the same inputs fail again), the job is a failure record with the error and traceback,
+  and the other jobs go on. Ctrl-C cancels the jobs still queued or running and keeps the
+  folds already stored.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from benchmarks.executors.progress import TaskProgress
+from benchmarks.jobs import Job, failure_record, prepare_work_dir, run_job
+
+MAX_RETRIES = 2  # new attempts for a job whose worker process died
+DEFAULT_RESOURCES = {"num_cpus": 1}
+RESOURCE_KEYS = ("num_cpus", "num_gpus", "memory", "max_retries")
+# object store of a local cluster started by the runner (a task's encoded data is small next
+# to a model; Ray spills to disk beyond it)
+LOCAL_OBJECT_STORE_BYTES = 500_000_000
+
+
+@contextmanager
+def connected(address: str | None) -> Iterator[None]:
+    """Join the cluster at ``address`` (``auto``: the one ``ray start`` runs on this node),
+    or start a local one on this machine's cores and GPUs; shut down what was started here.
+    A Ray session already open in this process (a notebook, a test) is used as it is."""
+    import ray
+
+    if ray.is_initialized():
+        yield
+        return
+    options = {"include_dashboard": False, "logging_level": "WARNING"}
+    if address:
+        ray.init(address=address, **options)
+    else:
+        ray.init(object_store_memory=LOCAL_OBJECT_STORE_BYTES, **options)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def job_options(spec: dict, cluster_gpus: float) -> dict:
+    """The Ray task options of a job from its model's ``resources``."""
+    resources = {**DEFAULT_RESOURCES, **(spec.get("resources") or {})}
+    unknown = sorted(set(resources) - set(RESOURCE_KEYS))
+    if unknown:
+        raise ValueError(f"resources: unknown keys {unknown}; known: {list(RESOURCE_KEYS)}")
+    options = {"num_cpus": float(resources["num_cpus"]),
+               "max_retries": int(resources.get("max_retries", MAX_RETRIES)),
+               "retry_exceptions": False}
+    if cluster_gpus > 0 and resources.get("num_gpus"):
+        options["num_gpus"] = float(resources["num_gpus"])
+    if resources.get("memory"):
+        options["memory"] = int(resources["memory"])
+    return options
+
+
+def run_in_worker(task, data, job: Job, force: bool, threads: int) -> dict:
+    """One job in a Ray worker: its threads, its work folder, its record."""
+    import torch
+
+    torch.set_num_threads(threads)
+    prepare_work_dir(job, force)
+    return run_job(task, data, job, progress=False)
+
+
+def execute(jobs: list[Job], group, task, data_for, force: bool, progress: bool,
+            on_record=None) -> list[dict]:
+    """Records of ``jobs`` in their order; each stored through ``on_record`` as it arrives."""
+    import ray
+
+    if not jobs:
+        return []
+    on_record = on_record or (lambda job, record: None)
+    remote = ray.remote(run_in_worker)
+    gpus = ray.cluster_resources().get("GPU", 0)
+    task_ref, data_refs = ray.put(task), {}
+    pending: dict = {}
+    view = TaskProgress(task.name, len(jobs))
+    records: list[dict | None] = [None] * len(jobs)
+    try:
+        for i, job in enumerate(jobs):
+            if job.scope_mode not in data_refs:  # encoded once on the driver, shared by all
+                data_refs[job.scope_mode] = ray.put(data_for(job))
+            options = job_options(job.spec, gpus)
+            ref = remote.options(name=job.name, **options).remote(
+                task_ref, data_refs[job.scope_mode], job, force,
+                max(1, int(options["num_cpus"])))
+            pending[ref] = (i, time.perf_counter())
+        view.started()
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                i, submitted = pending.pop(ref)
+                records[i] = _record(ray, ref, jobs[i], submitted)
+                on_record(jobs[i], records[i])
+                view.finished(records[i])
+    except KeyboardInterrupt:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        print(f"[{task.name}] interrupted: {len(pending)} jobs cancelled; "
+              f"{view.done} finished folds are stored (a new run reuses them)",
+              file=sys.stderr, flush=True)
+        raise
+    return records
+
+
+def _record(ray, ref, job: Job, submitted: float) -> dict:
+    """The job's record, or a failure record when its worker died past its retries."""
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayError as exc:
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else ""
+        return failure_record(job, f"{type(exc).__name__}: {first}", text,
+                              time.perf_counter() - submitted)
