@@ -144,3 +144,27 @@ def test_a_fetched_run_regenerates_its_summary(shared_data, tmp_path):
     for model in ("dummy", "composition_rf"):
         assert (again["matbench_jdft2d"]["models"][model]["summary"]
                 == scores["matbench_jdft2d"]["models"][model]["summary"])
+
+
+def test_the_committed_bulk_comes_back_from_git_history():
+    """``fetch --from git``: every file of a committed run's bulk, from the commit the index
+    names, each matching its indexed sha256; pruned again afterwards (real repository)."""
+    import subprocess
+
+    reports = archive.REPORTS
+    shallow = subprocess.run(["git", "rev-parse", "--is-shallow-repository"], cwd=reports,
+                             capture_output=True, text=True)
+    if shallow.returncode != 0 or shallow.stdout.strip() == "true":
+        pytest.skip("needs a git checkout with its history")
+    runs = ["gpu_runs", "scaling_gpu"]  # the two smallest committed runs
+    index = archive.load_index(reports)
+    try:
+        assert archive.fetch(reports, "git", runs) == runs
+        assert archive.verify(reports, None, runs) == []
+        for run in runs:
+            for rel, digest in index["runs"][run]["files"].items():
+                assert sha256sum(reports / run / rel) == digest
+    finally:
+        archive.prune(reports, runs)
+    assert all(not (reports / run / rel).exists()
+               for run in runs for rel in index["runs"][run]["files"])

@@ -237,11 +237,16 @@ def _extract(tar: tarfile.TarFile, members: list, dest: Path) -> None:
 def fetch(reports: Path, source: str | None, only: Sequence[str] | None = None) -> list[str]:
     """Unpack the archives of the indexed runs (all, or ``only``) from ``source`` (a folder
     or a base URL; ``None``: each archive's published ``url``) into ``reports``, each checked
-    first as a whole and then file by file."""
+    first as a whole and then file by file. ``git`` or ``git:COMMIT``: restore the files from
+    the repository's history instead (:mod:`benchmarks.reports.archive_history`)."""
     index = load_index(reports)
     unknown = sorted(set(only or []) - set(index["runs"]))
     if unknown:
         raise KeyError(f"no archive indexed for {unknown}; indexed: {sorted(index['runs'])}")
+    if source is not None and (source == "git" or source.startswith("git:")):
+        from benchmarks.reports.archive_history import restore
+
+        return restore(reports, index, source.partition(":")[2] or None, only)
     done = []
     with tempfile.TemporaryDirectory() as cache:
         for run, entry in index["runs"].items():
@@ -291,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  python -m benchmarks.reports.archive prune\n"
                "  python -m benchmarks.reports.archive fetch --from dist/report-archives "
                "--run phonon_cpu\n"
+               "  python -m benchmarks.reports.archive fetch --from git --run phonon_cpu\n"
                "  python -m benchmarks.reports.archive verify --from dist/report-archives",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("command", choices=("pack", "prune", "fetch", "verify"))
@@ -298,7 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT,
                    help=f"pack: where archives are written (default: {DEFAULT_OUT})")
     p.add_argument("--from", dest="source", default=None,
-                   help="fetch/verify: a folder or URL holding <run>.bulk.tar.gz")
+                   help="fetch/verify: a folder or URL holding <run>.bulk.tar.gz; fetch "
+                        "also takes 'git' (the index's git_commit) or git:COMMIT: the files "
+                        "from the repository's history")
     p.add_argument("--run", action="append", default=None,
                    help="only this run (a folder of reports/); repeat for several")
     return p
