@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from baselines.dummy import dummy_predictions
+from benchmarks.encoders import model_generators, model_tokenizer
 from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
 
 
@@ -16,12 +17,18 @@ def _cloud(task, data, fold, cfg, work_dir, progress, kind):
     from benchmarks.reports.attention_report import attention_options, fold_attention
     from cloud.model.ensemble import save_members
     from cloud.scope.ablations import kept_parts, transform_texts
+    from cloud.scope.errata import apply_generator_table
     from cloud.train.config import TrainConfig
     from cloud.train.ensemble import combine_members, member_dir, member_seeds
     from cloud.train.finetune import DEFAULT_PRETRAINED, FoldData, finetune
 
     train_texts, train_y, train_x = data.subset(fold.train)
     test_texts, test_y, test_x = data.subset(fold.test)
+    tokenizer, generators = model_tokenizer(cfg), None
+    if generators_differ(cfg, tokenizer):  # e.g. the paper's table for the authors' encoder
+        generators = model_generators(cfg, tokenizer)
+        train_texts = apply_generator_table(train_texts, generators)
+        test_texts = apply_generator_table(test_texts, generators)
     # input ablations (cloud.scope.ablations): the same transform on train and test strings;
     # a row it cannot transform keeps its place as [UNK] and is listed in "input_errors"
     transform, attention = cfg.get("input_transform"), attention_options(cfg.get("attention"))
@@ -44,12 +51,14 @@ def _cloud(task, data, fold, cfg, work_dir, progress, kind):
     seeds = member_seeds(train_cfg.seed, cfg.get("ensemble", 1))
     members = [finetune(fold_data, kind, train_cfg.replace(seed=seed), pretrained=pretrained,
                         preset=cfg.get("preset", "small"), model_config=model_config,
-                        out_dir=member_dir(work_dir, i, len(seeds)), progress=progress)
+                        out_dir=member_dir(work_dir, i, len(seeds)), progress=progress,
+                        tokenizer=cfg.get("tokenizer", "auto"))
                for i, seed in enumerate(seeds)]
     result = members[0]  # history, best epoch and attention: the first member's
     out = {"history": result.fit.history, "best_epoch": result.fit.best_epoch,
            "n_fit_rows": result.n_train, "n_val_rows": result.n_val,
            "pretrained": str(pretrained) if pretrained else None}
+    out["encoder"] = encoder_record(result.encoder, generators or "project")
     out.update(combine_members(kind, members, test_x, seeds))
     if kind == "debye":
         out.update(debye_loss=model_config["debye_loss"],
@@ -68,6 +77,25 @@ def _cloud(task, data, fold, cfg, work_dir, progress, kind):
             result.tokenizer.save_pretrained(keep)
         out["model_dir"] = str(keep)
     return out
+
+
+def generators_differ(cfg: dict, tokenizer: str) -> bool:
+    return model_generators(cfg, tokenizer) != "project"
+
+
+def encoder_record(encoder, generators: str) -> dict:
+    """The encoder a job actually used, for its record and the run's manifest; an assumed
+    tokenizer is also said on stderr."""
+    import sys
+
+    from benchmarks.jobs import encoder_checksum
+    from cloud.model.encoder_checkpoint import ASSUMED
+
+    if encoder.tokenizer_source == ASSUMED:
+        print(f"encoder {encoder.path}: no tokenizer files, the paper's WordPiece tokenizer "
+              "is assumed (the authors' release ships none)", file=sys.stderr)
+    return {**encoder.to_dict(), "sha256": encoder_checksum(encoder.path),
+            "generators": generators}
 
 
 def element_feature_names(value) -> list[str]:

@@ -33,9 +33,11 @@ from benchmarks.config import (  # noqa: E402
     runnable_models,
     task_config,
 )
+from benchmarks.describe import describe_model  # noqa: E402
 from benchmarks.executors.local import execute  # noqa: E402
 from benchmarks.jobs import Job, drop_weights, job_key, stored_result  # noqa: E402
-from benchmarks.models import input_description, scope_mode_problem  # noqa: E402
+from benchmarks.models import scope_mode_problem  # noqa: E402
+from benchmarks.reports.account import account, account_line  # noqa: E402
 from benchmarks.reports.summary import (  # noqa: E402
     leaderboard_markdown,
     model_summary,
@@ -111,6 +113,16 @@ def model_spec(spec: dict, fold_index: int, args) -> dict:
         spec["keep_model"] = bool(args.save_models or spec.get("keep_model") or (
             keep_folds is not None and fold_index in {int(k) for k in keep_folds}))
     return spec
+
+
+def with_pretrained(cfg: dict, args) -> dict:
+    """A task config as it is run: ``--pretrained`` set on its CLOUD models."""
+    if args.pretrained is None:
+        return cfg
+    models = {name: ({**spec, "pretrained": args.pretrained}
+                     if spec.get("type") in ("cloud", "cloud_debye") else spec)
+              for name, spec in cfg.get("models", {}).items()}
+    return {**cfg, "models": models}
 
 
 class TaskRun:
@@ -254,8 +266,9 @@ def summarise_model(task, run: TaskRun, name: str, results: dict, entry: dict,
             entry.setdefault("skipped_models", {})[name] = (
                 f"--report-only: no finished fold in {run.dir / name}")
         return
-    spec = next(iter(results.values()))["config"]
-    description = describe_model(spec, run.args.smoke)
+    first = next(iter(results.values()))
+    spec = first["config"]
+    description = describe_model(spec, run.args.smoke, first.get("encoder"))
     if failed := entry.get("failed", {}).get(name):
         description += f"; folds {sorted(failed)} failed"
     if [k for k in missing if k not in task.extra_folds]:
@@ -264,6 +277,7 @@ def summarise_model(task, run: TaskRun, name: str, results: dict, entry: dict,
     data = run.data(model_scope_mode(run.cfg, spec))
     entry["models"][name] = {**model_summary(cv), "type": spec["type"], "coverage": data.coverage,
                              "description": description,
+                             **({"encoder": first["encoder"]} if first.get("encoder") else {}),
                              "trained_on": sorted({r.get("device", "not recorded")
                                                    for r in results.values()})}
     extra = {f"{task.extra_folds[k]} (fold {k})": results[k]["metrics"]
@@ -289,25 +303,6 @@ def summarise_model(task, run: TaskRun, name: str, results: dict, entry: dict,
         entry["models"][name]["attention"] = str(report.relative_to(run.args.out))
 
 
-def describe_model(spec: dict, smoke: bool) -> str:
-    """Model size and encoder, for every reported number."""
-    if spec["type"] not in ("cloud", "cloud_debye"):
-        return spec["type"] + (", smoke" if smoke else "")
-    pre = spec.get("pretrained", "default")
-    if pre in (None, "none", "scratch"):
-        size = f"{spec.get('preset', 'small')} from scratch"
-    else:
-        size = "committed small encoder" if pre == "default" else f"encoder {pre}"
-    ablation = input_description(spec)
-    options = ", loss on log Θ" if spec.get("debye_loss", "value") == "log_theta" else ""
-    if spec.get("element_features"):
-        options += ", element features"
-    if int(spec.get("ensemble", 1)) > 1:
-        options += f", ensemble of {int(spec['ensemble'])} seeds"
-    return f"{spec['type']}, {size}{options}" + (f", {ablation}" if ablation else "") + (
-        ", smoke" if smoke else "")
-
-
 def check_names(args, layers, tasks) -> None:
     """Unknown model names are a usage error, before any work starts."""
     if not args.models:
@@ -321,30 +316,6 @@ def check_names(args, layers, tasks) -> None:
     if unknown:
         raise UsageError(f"unknown model {', '.join(map(repr, unknown))} for the selected "
                          f"tasks; configured models: {', '.join(known)}")
-
-
-def account(summary: dict) -> dict:
-    """Leaderboard rows (task x model) done, failed and skipped, each with its reason."""
-    rows = {"done": [], "failed": [], "skipped": []}
-    for name, entry in summary["tasks"].items():
-        if entry.get("status") == "skipped":
-            rows["skipped"].append((name, "all models", entry.get("reason", "").splitlines()[0]))
-        for model, row in entry.get("rows", {}).items():
-            rows[row["status"]].append((name, model, row.get("reason", "")))
-    return rows
-
-
-def account_line(rows: dict) -> str:
-    def detail(kind):
-        return "; ".join(f"{t} {m}: {why}" for t, m, why in rows[kind][:8]) + (
-            f"; ... {len(rows[kind]) - 8} more" if len(rows[kind]) > 8 else "")
-
-    line = (f"rows: {len(rows['done'])} done, {len(rows['failed'])} failed, "
-            f"{len(rows['skipped'])} skipped")
-    for kind in ("failed", "skipped"):
-        if rows[kind]:
-            line += f" | {kind}: {detail(kind)}"
-    return line
 
 
 def write_run_outputs(args, layers, tasks, summary, family_results, start) -> None:
@@ -361,7 +332,8 @@ def write_run_outputs(args, layers, tasks, summary, family_results, start) -> No
     write_summary(args.out, summary)
     (args.out / "leaderboard.md").write_text(leaderboard_markdown(summary, tasks))
     write_manifest(args.out / "manifest.json",
-                   config={t.name: task_config(layers, t.name, t.family, args.smoke)
+                   config={t.name: with_pretrained(task_config(layers, t.name, t.family,
+                                                               args.smoke), args)
                            for t in tasks},
                    data={f"{n}:{f}": c for n, e in summary["tasks"].items()
                          for f, c in e.get("checksums", {}).items()},
@@ -370,6 +342,8 @@ def write_run_outputs(args, layers, tasks, summary, family_results, start) -> No
                             **{n: e.get("time_s") for n, e in summary["tasks"].items()}},
                    processes={"world_size": summary["run"]["processes"],
                               "distribute": args.distribute},
+                   encoders={f"{n}:{m}": s["encoder"] for n, e in summary["tasks"].items()
+                             for m, s in e.get("models", {}).items() if s.get("encoder")},
                    args={k: str(v) for k, v in vars(args).items()})
 
 
