@@ -60,6 +60,8 @@ class ScopeEncoder:
         if self.symmetry not in SYMMETRY_BACKENDS:
             raise ValueError(f"symmetry must be one of {sorted(SYMMETRY_BACKENDS)}, "
                              f"not {self.symmetry!r}")
+        if self.generators not in ("project", "table"):
+            raise ValueError(f"generators must be 'project' or 'table', not {self.generators!r}")
 
     @property
     def options(self) -> SymmetryOptions:
