@@ -53,6 +53,8 @@ EXAMPLES = """Examples:
   python benchmarks/run.py --task all --allow-skips            # every task, 5 folds
   accelerate launch --num_processes 4 benchmarks/run.py --task matbench --out runs/mb
   python benchmarks/run.py --task cv --models cloud_debye --save-models --out runs/cv
+  python benchmarks/run.py --config benchmarks/configs/paper_recipe.yaml --pretrained DIR \
+      --task matbench --out runs/paper          # the authors' checkpoint, the paper's recipe
 """
 
 
@@ -74,7 +76,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=Path("runs/benchmark"))
     p.add_argument("--config", type=Path, default=None, help="YAML merged over the defaults")
     p.add_argument("--pretrained", default=None,
-                   help="encoder for CLOUD models: a checkpoint dir, 'default' or 'none'")
+                   help="encoder for CLOUD models: a checkpoint dir (the project's, or the "
+                        "authors' BERT format: docs/authors_checkpoint.md), 'default' or 'none'")
     p.add_argument("--models", default=None, help="comma list of configured models to run")
     p.add_argument("--force", action="store_true", help="recompute finished folds")
     p.add_argument("--save-models", action="store_true",
