@@ -53,8 +53,8 @@ EXAMPLES = """Examples:
   python benchmarks/run.py --task all --allow-skips            # every task, 5 folds
   accelerate launch --num_processes 4 benchmarks/run.py --task matbench --out runs/mb
   python benchmarks/run.py --task cv --models cloud_debye --save-models --out runs/cv
-  python benchmarks/run.py --config benchmarks/configs/paper_recipe.yaml --pretrained DIR \
-      --task matbench --out runs/paper          # the authors' checkpoint, the paper's recipe
+  # the authors' checkpoint DIR with the paper's recipe (docs/authors_checkpoint.md):
+  python benchmarks/run.py --config benchmarks/configs/paper_recipe.yaml --pretrained DIR
 """
 
 
