@@ -133,3 +133,13 @@ def test_mlm_checkpoint_of_the_recipe_loads_as_a_bert_checkpoint(tmp_path):
     ours = model.state_dict()
     for name, value in bert.state_dict().items():
         assert torch.equal(value, ours[name]), name
+
+
+def test_element_features_are_refused_with_the_paper_tokenizer():
+    """Element features look tokens up by word-level ids: with WordPiece ids they would
+    silently name other tokens, so the config refuses the pair."""
+    from cloud.model import CloudConfig
+
+    with pytest.raises(ValueError, match="paper's tokenizer"):
+        CloudConfig.preset("tiny", scope_tokenizer="paper", element_features=["X"])
+    assert CloudConfig.preset("tiny", element_features=["X"]).element_features == ["X"]

@@ -126,6 +126,9 @@ class CloudConfig(PreTrainedConfig):
             raise ValueError(f"head_hidden_sizes must be positive, got {self.head_hidden_sizes}")
         if self.num_targets < 1:
             raise ValueError(f"num_targets must be >= 1, got {self.num_targets}")
+        if self.element_features and self.scope_tokenizer != "wordlevel":
+            raise ValueError("element_features index the word-level tokenizer's ids; they are "
+                             "not available with the paper's tokenizer")
 
     def validate_targets(self):
         """Part of `@strict`-powered validation: standardisation and Debye options."""
