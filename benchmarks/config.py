@@ -12,6 +12,7 @@ import yaml
 CONFIGS = Path(__file__).with_name("configs")
 DEFAULT_CONFIG = CONFIGS / "default.yaml"
 EXPERIMENTS = CONFIGS / "experiments"
+CLOUD_TYPES = ("cloud", "cloud_debye")
 
 
 def deep_merge(base: dict, update: dict | None) -> dict:
@@ -41,11 +42,21 @@ def load_layers(user_config: str | Path | Sequence[str | Path] | None = None) ->
 
 
 def task_config(layers: dict, task: str, family: str, smoke: bool = False) -> dict:
-    """The merged configuration of one task, its input-ablation models included."""
+    """The merged configuration of one task, its input-ablation models included.
+
+    A config file may also set ``cloud_models`` (and ``cloud_models_smoke``, with
+    ``--smoke``): merged last over every CLOUD model of every task, e.g. a recipe such as
+    ``configs/paper_recipe.yaml`` that fixes the architecture and training of all of them."""
     cfg = deep_merge(layers.get("defaults", {}), layers.get("families", {}).get(family))
     cfg = deep_merge(cfg, layers.get("tasks", {}).get(task))
     if smoke:
         cfg = deep_merge(cfg, layers.get("smoke"))
+    recipe = deep_merge(layers.get("cloud_models") or {},
+                        (layers.get("cloud_models_smoke") or {}) if smoke else {})
+    if recipe:
+        cfg = dict(cfg, models={name: deep_merge(spec, recipe)
+                                if spec.get("type") in CLOUD_TYPES else spec
+                                for name, spec in (cfg.get("models") or {}).items()})
     return with_ablation_models(cfg)
 
 

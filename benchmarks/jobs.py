@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.encoders import key_parts as encoder_key_parts
+from benchmarks.encoders import resolved_pretrained
 from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
 
 # settings of a model that say what to keep or analyse after a fold, or what it runs on
@@ -96,31 +98,23 @@ def _files_checksum(files: tuple) -> str:
     return h.hexdigest()
 
 
-def resolved_pretrained(spec: dict):
-    """The encoder folder a CLOUD model starts from (None: from scratch)."""
-    from cloud.train.finetune import DEFAULT_PRETRAINED
-
-    value = spec.get("pretrained", "default")
-    if value == "default":
-        return DEFAULT_PRETRAINED
-    return None if value in (None, "none", "scratch") else Path(value)
-
-
 def job_key(task: TaskAdapter, data: TaskData, spec: dict, fold_index: int, fold: Fold,
             smoke: bool) -> tuple[str, dict]:
     """The hash of everything that determines a job's result, and its readable parts."""
     settings = {k: v for k, v in spec.items() if k not in NOT_IN_KEY}
-    encoder = None
+    encoder, inputs = None, {}
     if spec.get("type") in CLOUD_TYPES:  # the encoder counts by its weights, not its path
         settings.pop("pretrained", None)
         pretrained = resolved_pretrained(spec)
         encoder = encoder_checksum(pretrained) if pretrained and pretrained.exists() else (
             None if pretrained is None else f"missing: {pretrained}")
+        if pretrained is None or pretrained.exists():  # tokenizer, generator table
+            inputs = encoder_key_parts(spec)
     rows = hashlib.sha256(json.dumps([fold.train, fold.test]).encode()).hexdigest()
     parts = {"task": task.name, "fold": fold_index, "smoke": smoke,
              "settings": settings, "encoder_sha256": encoder,
              "data_sha256": dict(sorted(data.checksums.items())),
-             "scope_source": data.source, "fold_rows_sha256": rows}
+             "scope_source": data.source, "fold_rows_sha256": rows, **inputs}
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest(), parts
 

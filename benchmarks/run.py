@@ -41,6 +41,7 @@ from benchmarks.models import (  # noqa: E402
     input_problem,
     scope_mode_problem,
 )
+from benchmarks.reports.account import account, account_line  # noqa: E402
 from benchmarks.reports.summary import (  # noqa: E402
     leaderboard_markdown,
     model_summary,
@@ -59,6 +60,8 @@ EXAMPLES = """Examples:
   python benchmarks/run.py --task cv --models cloud_debye --save-models --out runs/cv
   python benchmarks/run.py --task cv,u --out runs/log --config benchmarks/configs/experiments/log_theta.yaml
   python benchmarks/run.py --task matbench_jdft2d --models mymodels:MyModel,dummy
+  # the authors' checkpoint DIR with the paper's recipe (docs/authors_checkpoint.md):
+  python benchmarks/run.py --config benchmarks/configs/paper_recipe.yaml --pretrained DIR
 """
 
 
@@ -82,7 +85,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="YAML merged over the defaults; repeat to layer several, in order "
                         "(an experiment of benchmarks/configs/experiments/, then a profile)")
     p.add_argument("--pretrained", default=None,
-                   help="encoder for CLOUD models: a checkpoint dir, 'default' or 'none'")
+                   help="encoder for CLOUD models: a checkpoint dir (the project's, or the "
+                        "authors' BERT format: docs/authors_checkpoint.md), 'default' or 'none'")
     p.add_argument("--models", default=None,
                    help="comma list of models to run: configured names, installed plug-ins "
                         "(entry points of cloud_bench.models) or module:Class")
@@ -131,6 +135,16 @@ def model_spec(spec: dict, fold_index: int, args) -> dict:
         spec["keep_model"] = bool(args.save_models or spec.get("keep_model") or (
             keep_folds is not None and fold_index in {int(k) for k in keep_folds}))
     return spec
+
+
+def with_pretrained(cfg: dict, args) -> dict:
+    """A task config as it is run: ``--pretrained`` set on its CLOUD models."""
+    if args.pretrained is None:
+        return cfg
+    models = {name: ({**spec, "pretrained": args.pretrained}
+                     if spec.get("type") in ("cloud", "cloud_debye") else spec)
+              for name, spec in cfg.get("models", {}).items()}
+    return {**cfg, "models": models}
 
 
 class TaskRun:
@@ -282,8 +296,9 @@ def summarise_model(task, run: TaskRun, name: str, results: dict, entry: dict,
             entry.setdefault("skipped_models", {})[name] = (
                 f"--report-only: no finished fold in {run.dir / name}")
         return
-    spec = next(iter(results.values()))["config"]
-    description = describe_model(spec, run.args.smoke)
+    first = next(iter(results.values()))
+    spec = first["config"]
+    description = describe_model(spec, run.args.smoke, first.get("encoder"))
     if failed := entry.get("failed", {}).get(name):
         description += f"; folds {sorted(failed)} failed"
     if [k for k in missing if k not in task.extra_folds]:
@@ -292,6 +307,7 @@ def summarise_model(task, run: TaskRun, name: str, results: dict, entry: dict,
     data = run.data(model_scope_mode(run.cfg, spec))
     entry["models"][name] = {**model_summary(cv), "type": spec["type"], "coverage": data.coverage,
                              "description": description,
+                             **({"encoder": first["encoder"]} if first.get("encoder") else {}),
                              "trained_on": sorted({r.get("device", "not recorded")
                                                    for r in results.values()})}
     extra = {f"{task.extra_folds[k]} (fold {k})": results[k]["metrics"]
@@ -334,30 +350,6 @@ def check_names(args, layers, tasks) -> None:
                          "installed plug-in, not module:Class")
 
 
-def account(summary: dict) -> dict:
-    """Leaderboard rows (task x model) done, failed and skipped, each with its reason."""
-    rows = {"done": [], "failed": [], "skipped": []}
-    for name, entry in summary["tasks"].items():
-        if entry.get("status") == "skipped":
-            rows["skipped"].append((name, "all models", entry.get("reason", "").splitlines()[0]))
-        for model, row in entry.get("rows", {}).items():
-            rows[row["status"]].append((name, model, row.get("reason", "")))
-    return rows
-
-
-def account_line(rows: dict) -> str:
-    def detail(kind):
-        return "; ".join(f"{t} {m}: {why}" for t, m, why in rows[kind][:8]) + (
-            f"; ... {len(rows[kind]) - 8} more" if len(rows[kind]) > 8 else "")
-
-    line = (f"rows: {len(rows['done'])} done, {len(rows['failed'])} failed, "
-            f"{len(rows['skipped'])} skipped")
-    for kind in ("failed", "skipped"):
-        if rows[kind]:
-            line += f" | {kind}: {detail(kind)}"
-    return line
-
-
 def write_run_outputs(args, layers, tasks, summary, family_results, start) -> None:
     """Family files, summary.json, leaderboard.md and manifest.json (main process)."""
     from cloud.manifest import write_manifest
@@ -372,7 +364,8 @@ def write_run_outputs(args, layers, tasks, summary, family_results, start) -> No
     write_summary(args.out, summary)
     (args.out / "leaderboard.md").write_text(leaderboard_markdown(summary, tasks))
     write_manifest(args.out / "manifest.json",
-                   config={t.name: task_config(layers, t.name, t.family, args.smoke)
+                   config={t.name: with_pretrained(task_config(layers, t.name, t.family,
+                                                               args.smoke), args)
                            for t in tasks},
                    data={f"{n}:{f}": c for n, e in summary["tasks"].items()
                          for f, c in e.get("checksums", {}).items()},
@@ -381,6 +374,8 @@ def write_run_outputs(args, layers, tasks, summary, family_results, start) -> No
                             **{n: e.get("time_s") for n, e in summary["tasks"].items()}},
                    processes={"world_size": summary["run"]["processes"],
                               "distribute": args.distribute},
+                   encoders={f"{n}:{m}": s["encoder"] for n, e in summary["tasks"].items()
+                             for m, s in e.get("models", {}).items() if s.get("encoder")},
                    args={k: ",".join(map(str, v)) if isinstance(v, list) else str(v)
                          for k, v in vars(args).items()})
 

@@ -9,3 +9,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
+
+from cloud.hf_auto import install as _install_auto_classes  # noqa: E402
+
+_install_auto_classes()  # AutoConfig/AutoModel/... know CLOUD once transformers is imported

@@ -151,6 +151,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     rows, errors = [], list(inputs.errors)
+    if getattr(finetuned.model.config, "scope_tokenizer", "wordlevel") == "paper":
+        # built on the paper's tokenizer: fed the paper table's generator strings, as in training
+        from cloud.scope.errata import with_table_generators
+
+        inputs.rows = [(i, with_table_generators(s), *rest) for i, s, *rest in inputs.rows]
     for row, unknown in zip(inputs.rows, unknown_tokens(finetuned.tokenizer,
                                                          [r[1] for r in inputs.rows]),
                             strict=True):

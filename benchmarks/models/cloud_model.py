@@ -22,8 +22,11 @@ class CloudModel:
 
     def __init__(self, pretrained="default", preset: str = "small", head_hidden_sizes=None,
                  head_dropout: float = 0.1, train: dict | None = None, element_features=None,
-                 ensemble: int = 1, input_transform: str | None = None, attention=None):
+                 ensemble: int = 1, input_transform: str | None = None, attention=None,
+                 tokenizer: str = "auto", generators: str | None = None):
         self.pretrained = pretrained
+        self.tokenizer = tokenizer  # auto | wordlevel | paper (benchmarks/encoders.py)
+        self.generators = generators  # project | table; default: table with the paper's
         self.preset = preset
         self.head_hidden_sizes = head_hidden_sizes
         self.head_dropout = head_dropout
@@ -62,7 +65,8 @@ class CloudModel:
         ids = list(ids) if ids is not None else [str(i) for i in range(len(X))]
         # input ablations (cloud.scope.ablations): the same transform on train and test
         # strings; a row it cannot transform keeps its place as [UNK] (listed in input_errors)
-        texts, self.input_errors_ = transform_texts(self.input_transform, ids, list(X))
+        texts, self.input_errors_ = transform_texts(self.input_transform, ids,
+                                                    self._generator_strings(X))
         self.pretrained_ = self._pretrained_path()
         self.model_config_ = self._model_config(debye_target)
         train_cfg = TrainConfig.from_dict(self.train)
@@ -73,12 +77,13 @@ class CloudModel:
                          pretrained=self.pretrained_, preset=self.preset,
                          model_config=self.model_config_,
                          out_dir=None if work is None else member_dir(work, i, len(self.seeds_)),
-                         progress=progress)
+                         progress=progress, tokenizer=self.tokenizer)
             for i, seed in enumerate(self.seeds_)]
         first = self.members_[0]  # history, best epoch and attention: the first member's
         self.fold_record_ = {"history": first.fit.history, "best_epoch": first.fit.best_epoch,
                              "n_fit_rows": first.n_train, "n_val_rows": first.n_val,
-                             "pretrained": str(self.pretrained_) if self.pretrained_ else None}
+                             "pretrained": str(self.pretrained_) if self.pretrained_ else None,
+                             "encoder": encoder_record(first.encoder, self.generators_)}
         if keep_dir is not None:  # e.g. for Debye curves or attention analyses after the run
             models = [m.accelerator.unwrap_model(m.model) for m in self.members_]
             if len(models) > 1:
@@ -96,7 +101,7 @@ class CloudModel:
         from cloud.train.finetune import finetune_predict
 
         ids = list(ids) if ids is not None else [str(i) for i in range(len(X))]
-        texts, errors = transform_texts(self.input_transform, ids, list(X))
+        texts, errors = transform_texts(self.input_transform, ids, self._generator_strings(X))
         extras = dict(extras or {})
         results = [finetune_predict(m, texts, extras) for m in self.members_]
         out = combine_members(self.kind, results, extras, self.seeds_)
@@ -118,6 +123,19 @@ class CloudModel:
     def _kind_record(self, result) -> dict:
         return {}
 
+    def _generator_strings(self, X) -> list[str]:
+        """The SCOPE strings with the generator part the encoder expects: the paper's
+        printed table (cloud.scope.errata) for the authors' tokenizer unless told otherwise."""
+        from benchmarks.encoders import model_generators, model_tokenizer
+        from cloud.scope.errata import apply_generator_table
+
+        settings = {"pretrained": self.pretrained, "tokenizer": self.tokenizer,
+                    "generators": self.generators}
+        self.generators_ = model_generators(settings, model_tokenizer(settings))
+        texts = list(X)
+        return texts if self.generators_ == "project" else apply_generator_table(
+            texts, self.generators_)
+
 
 class CloudDebyeModel(CloudModel):
     """CLOUD-DEBYE: Θ from the encoder, Cv or U from the Debye model (tasks of kind debye)."""
@@ -128,9 +146,11 @@ class CloudDebyeModel(CloudModel):
     def __init__(self, pretrained="default", preset: str = "small", head_hidden_sizes=None,
                  head_dropout: float = 0.1, train: dict | None = None, element_features=None,
                  ensemble: int = 1, input_transform: str | None = None, attention=None,
+                 tokenizer: str = "auto", generators: str | None = None,
                  debye_target: str | None = None, debye_loss: str = "value"):
         super().__init__(pretrained, preset, head_hidden_sizes, head_dropout, train,
-                         element_features, ensemble, input_transform, attention)
+                         element_features, ensemble, input_transform, attention, tokenizer,
+                         generators)
         self.debye_target = debye_target
         self.debye_loss = debye_loss
 
@@ -144,6 +164,23 @@ class CloudDebyeModel(CloudModel):
 
     def _kind_record(self, result) -> dict:
         return {"debye_loss": self.debye_loss, "n_fit_rows_without_theta": result.n_without_theta}
+
+
+def encoder_record(encoder, generators: str) -> dict:
+    """The encoder a job actually used, for its record and the run's manifest; an assumed
+    tokenizer is also said on stderr."""
+    import sys
+
+    from benchmarks.jobs import encoder_checksum
+    from cloud.model.encoder_checkpoint import ASSUMED
+
+    if encoder is None:
+        return {}
+    if encoder.tokenizer_source == ASSUMED:
+        print(f"encoder {encoder.path}: no tokenizer files, the paper's WordPiece tokenizer "
+              "is assumed (the authors' release ships none)", file=sys.stderr)
+    return {**encoder.to_dict(), "sha256": encoder_checksum(encoder.path),
+            "generators": generators}
 
 
 def element_feature_names(value) -> list[str]:

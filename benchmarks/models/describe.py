@@ -15,8 +15,9 @@ def input_description(spec: dict) -> str:
     return "; ".join(parts)
 
 
-def describe_model(spec: dict, smoke: bool) -> str:
-    """Model size and encoder (CLOUD), class and settings (a plug-in), or the type."""
+def describe_model(spec: dict, smoke: bool, encoder: dict | None = None) -> str:
+    """Model size and encoder (CLOUD; ``encoder``: the job record's, naming its format and
+    tokenizer), class and settings (a plug-in), or the type."""
     suffix = ", smoke" if smoke else ""
     if spec["type"] == "plugin":
         params = ", ".join(f"{k}={v!r}" for k, v in sorted((spec.get("params") or {}).items()))
@@ -29,6 +30,11 @@ def describe_model(spec: dict, smoke: bool) -> str:
     else:
         size = "committed small encoder" if pre == "default" else f"encoder {pre}"
     ablation = input_description(spec)
+    if encoder and encoder.get("format") == "bert":
+        size += " (authors-format checkpoint)"
+    if encoder and encoder.get("tokenizer") == "paper":
+        size += ", paper's WordPiece tokenizer" + (
+            ", table generator strings" if encoder.get("generators") == "table" else "")
     options = ", loss on log Θ" if spec.get("debye_loss", "value") == "log_theta" else ""
     if spec.get("element_features"):
         options += ", element features"

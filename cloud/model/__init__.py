@@ -1,11 +1,13 @@
 """CLOUD models (HF-native): config, MLM pre-training, regression and Debye fine-tuning.
 
-Importing this package registers ``model_type="cloud"`` with ``AutoConfig`` and
-``CloudForMaskedLM`` with ``AutoModelForMaskedLM``.
+Importing this package registers ``model_type="cloud"`` with ``AutoConfig``, the bare encoder
+``CloudModel`` with ``AutoModel`` and ``CloudForMaskedLM`` with ``AutoModelForMaskedLM``
+(``import cloud`` arranges that for any later ``import transformers``: :mod:`cloud.hf_auto`).
 """
 
-from transformers import AutoConfig, AutoModelForMaskedLM
+from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM
 
+from cloud.model.bare import CloudModel
 from cloud.model.config import PRESETS, CloudConfig
 from cloud.model.debye import THETA_FLOOR, CloudDebyeOutput, CloudForDebye
 from cloud.model.modeling import (
@@ -23,6 +25,7 @@ from cloud.model.utils import (
 )
 
 AutoConfig.register("cloud", CloudConfig, exist_ok=True)
+AutoModel.register(CloudConfig, CloudModel, exist_ok=True)
 AutoModelForMaskedLM.register(CloudConfig, CloudForMaskedLM, exist_ok=True)
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "CloudDebyeOutput",
     "CloudForDebye",
     "CloudForMaskedLM",
+    "CloudModel",
     "CloudForRegression",
     "CloudMLPHead",
     "CloudPreTrainedModel",

@@ -68,6 +68,9 @@ class CloudConfig(PreTrainedConfig):
         element_features: pymatgen ``Element`` property names added, through a learned
             linear map, to the embeddings of the composition's element tokens
             (:mod:`cloud.model.element_features`); ``None`` (default) is the paper's CLOUD.
+        scope_tokenizer: the tokenizer whose ids the embedding rows follow: ``"wordlevel"``
+            (:mod:`cloud.tokenizer`, the project's encoders) or ``"paper"`` (the authors'
+            WordPiece tokenizer, :mod:`cloud.paper_tokenizer`). Loaders refuse the other one.
     """
 
     model_type = "cloud"
@@ -100,6 +103,7 @@ class CloudConfig(PreTrainedConfig):
     debye_loss: Literal["value", "log_theta"] = "value"
     theta_log_std: Number = 1.0
     element_features: list[str] | None = None
+    scope_tokenizer: Literal["wordlevel", "paper"] = "wordlevel"
 
     def __post_init__(self, **kwargs):
         if self.intermediate_size is None:
@@ -122,6 +126,9 @@ class CloudConfig(PreTrainedConfig):
             raise ValueError(f"head_hidden_sizes must be positive, got {self.head_hidden_sizes}")
         if self.num_targets < 1:
             raise ValueError(f"num_targets must be >= 1, got {self.num_targets}")
+        if self.element_features and self.scope_tokenizer != "wordlevel":
+            raise ValueError("element_features index the word-level tokenizer's ids; they are "
+                             "not available with the paper's tokenizer")
 
     def validate_targets(self):
         """Part of `@strict`-powered validation: standardisation and Debye options."""
@@ -150,6 +157,16 @@ class CloudConfig(PreTrainedConfig):
         if name not in PRESETS:
             raise ValueError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
         return cls(**{**PRESETS[name], **overrides})
+
+    @classmethod
+    def from_bert_config(cls, bert: BertConfig, **overrides) -> CloudConfig:
+        """The encoder of a ``BertConfig`` (e.g. the authors' checkpoint: 12 x 768, 64
+        positions, 30522 rows) as a CLOUD config; keywords set the head and the rest."""
+        names = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
+                 "intermediate_size", "hidden_act", "hidden_dropout_prob",
+                 "attention_probs_dropout_prob", "max_position_embeddings", "type_vocab_size",
+                 "initializer_range", "layer_norm_eps", "pad_token_id")
+        return cls(**{**{n: getattr(bert, n) for n in names}, **overrides})
 
     def to_bert_config(self) -> BertConfig:
         """The ``BertConfig`` of the encoder (same sizes, attention implementation kept)."""

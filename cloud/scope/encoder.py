@@ -42,6 +42,9 @@ class ScopeEncoder:
     symprec: float = SymmetryOptions.symprec
     angle_tolerance: float = SymmetryOptions.angle_tolerance
     symmetry: str = "spglib"  # paper mode's symmetry search: spglib (as the paper) or moyopy
+    # "table": the paper's printed generator strings for 39, 131, 222 (cloud.scope.errata),
+    # what the authors' checkpoint saw; "project": the correct ones (default)
+    generators: str = "project"
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -49,6 +52,8 @@ class ScopeEncoder:
         if self.symmetry not in SYMMETRY_BACKENDS:
             raise ValueError(f"symmetry must be one of {sorted(SYMMETRY_BACKENDS)}, "
                              f"not {self.symmetry!r}")
+        if self.generators not in ("project", "table"):
+            raise ValueError(f"generators must be 'project' or 'table', not {self.generators!r}")
 
     @property
     def options(self) -> SymmetryOptions:
@@ -64,7 +69,12 @@ class ScopeEncoder:
         return encode_canonical(cell, self.options)
 
     def encode(self, structure) -> str:
-        return str(self.encode_scope(structure))
+        text = str(self.encode_scope(structure))
+        if self.generators == "project":
+            return text
+        from cloud.scope.errata import apply_generator_table
+
+        return apply_generator_table([text], self.generators)[0]
 
 
 def encode(structure, mode: str = "paper", **options) -> str:

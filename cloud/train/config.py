@@ -17,6 +17,9 @@ class TrainConfig:
     lr: float = 1e-4
     weight_decay: float = 0.01
     warmup_ratio: float = 0.05  # share of all optimizer steps spent in linear warm-up
+    warmup_epochs: float | None = None  # warm-up in epochs instead (the paper's recipe: 10)
+    min_lr: float = 0.0  # the cosine ends here (the paper's recipe: 1e-7)
+    layer_lr_decay: float | None = None  # lr * decay ** (layers above), e.g. 0.9; None: off
     grad_clip: float = 1.0
     freeze_encoder_epochs: int = 0  # head-only training for the first epochs
     early_stopping_patience: int | None = None  # epochs without improvement; None = off

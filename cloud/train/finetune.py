@@ -46,6 +46,7 @@ class FineTuneResult:
     model: object = None  # the fine-tuned model (best epoch), for analyses after the fold
     tokenizer: object = None
     n_without_theta: int = 0  # log_theta loss: training rows no Debye Θ reproduces (value loss)
+    encoder: object = None  # cloud.model.encoder_checkpoint.EncoderSource
 
 
 def carve_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -56,31 +57,45 @@ def carve_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def load_tokenizer(pretrained: str | Path | None):
-    """The tokenizer saved with a checkpoint, or the grammar-built one."""
-    if pretrained is not None and (Path(pretrained) / "tokenizer.json").exists():
-        from transformers import PreTrainedTokenizerFast
+def load_tokenizer(pretrained: str | Path | None, tokenizer: str = "auto"):
+    """The tokenizer a checkpoint needs (its saved files, else the kind its config records;
+    an authors-format BERT folder without files: the paper's), or for ``None`` a fresh one
+    (``tokenizer``: ``auto`` = word-level, ``wordlevel`` or ``paper``). A tokenizer that
+    does not match the checkpoint's embeddings raises ``TokenizerMismatchError``."""
+    from cloud.model.encoder_checkpoint import resolve_encoder
 
-        return PreTrainedTokenizerFast.from_pretrained(pretrained)
-    from cloud.tokenizer import build_tokenizer
-
-    return build_tokenizer()
+    return resolve_encoder(pretrained, tokenizer)[1]
 
 
 def build_model(kind: str, tokenizer, pretrained: str | Path | None = None,
                 preset: str = "small", **config):
-    """A fine-tuning model: encoder from ``pretrained`` (or a fresh ``preset``) + new head."""
-    from cloud.model import CloudConfig, CloudForDebye, CloudForRegression
+    """A fine-tuning model: encoder from ``pretrained`` (project or authors' format, MLM
+    head dropped) or a fresh ``preset`` sized for ``tokenizer``, plus a new head."""
+    from cloud.model import CloudForDebye, CloudForRegression
+    from cloud.model.encoder_checkpoint import load_encoder_into
+    from cloud.tokenizer_kinds import tokenizer_kind
 
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
     cls = CloudForRegression if kind == "regression" else CloudForDebye
     if pretrained is not None:
-        return cls.from_pretrained(pretrained, **config)
-    cfg = CloudConfig.preset(preset, vocab_size=len(tokenizer),
-                             pad_token_id=tokenizer.pad_token_id,
-                             max_position_embeddings=tokenizer.model_max_length, **config)
-    return cls(cfg)
+        return load_encoder_into(cls, pretrained, **config)
+    return cls(scratch_config(tokenizer_kind(tokenizer), tokenizer, preset, **config))
+
+
+def scratch_config(tokenizer_kind: str, tokenizer, preset: str, **config):
+    """A fresh encoder's config: word-level, sized to its vocabulary; paper, shaped like the
+    authors' encoder (30522 embedding rows, 64 positions) so checkpoints interchange."""
+    from cloud.model import CloudConfig
+
+    if tokenizer_kind == "paper":
+        from cloud.paper_tokenizer import PAPER_BERT_SETTINGS
+
+        return CloudConfig.preset(preset, **PAPER_BERT_SETTINGS, scope_tokenizer="paper",
+                                  **config)
+    return CloudConfig.preset(preset, vocab_size=len(tokenizer),
+                              pad_token_id=tokenizer.pad_token_id,
+                              max_position_embeddings=tokenizer.model_max_length, **config)
 
 
 def finetune(
@@ -93,10 +108,14 @@ def finetune(
     out_dir: str | Path | None = None,
     progress: bool = True,
     accelerator=None,
+    tokenizer: str = "auto",
 ) -> FineTuneResult:
-    """Train on ``fold.train_*`` (minus a validation carve-out), predict ``fold.test_texts``."""
+    """Train on ``fold.train_*`` (minus a validation carve-out), predict ``fold.test_texts``.
+    ``tokenizer``: ``auto`` (the one the checkpoint needs; word-level from scratch),
+    ``wordlevel`` or ``paper``."""
     tuned = finetune_fit(fold.train_texts, fold.train_targets, fold.train_extras, kind, cfg,
-                         pretrained, preset, model_config, out_dir, progress, accelerator)
+                         pretrained, preset, model_config, out_dir, progress, accelerator,
+                         tokenizer)
     return finetune_predict(tuned, fold.test_texts, fold.test_extras)
 
 
@@ -114,16 +133,21 @@ class FineTuned:
     target_mean: float
     target_std: float
     n_without_theta: int = 0
+    encoder: object = None  # cloud.model.encoder_checkpoint.EncoderSource
 
 
 def finetune_fit(train_texts, train_targets, train_extras: dict | None = None,
                  kind: str = "regression", cfg: TrainConfig | None = None,
                  pretrained: str | Path | None = DEFAULT_PRETRAINED, preset: str = "small",
                  model_config: dict | None = None, out_dir: str | Path | None = None,
-                 progress: bool = True, accelerator=None) -> FineTuned:
-    """Train on the training rows (minus a seeded validation carve-out)."""
+                 progress: bool = True, accelerator=None, tokenizer: str = "auto") -> FineTuned:
+    """Train on the training rows (minus a seeded validation carve-out). ``tokenizer``:
+    ``auto`` (the one the checkpoint needs; word-level from scratch), ``wordlevel`` or
+    ``paper``."""
+    from cloud.model.encoder_checkpoint import resolve_encoder
+
     cfg = cfg or TrainConfig()
-    tokenizer = load_tokenizer(pretrained)
+    encoder, tokenizer = resolve_encoder(pretrained, tokenizer)
     y = np.asarray(train_targets, dtype=np.float64)
     if not np.isfinite(y).all():
         raise ValueError("training targets must be finite (filter NaN rows before, and report them)")
@@ -156,7 +180,7 @@ def finetune_fit(train_texts, train_targets, train_extras: dict | None = None,
     result = fit(model, train_ds, val_ds, collator, cfg, out_dir=out_dir, score="mae",
                  accelerator=accelerator, progress=progress, desc=f"fine-tune ({kind})")
     return FineTuned(model, tokenizer, accelerator, cfg, result, len(tr), len(va), mean, std,
-                     n_without_theta)
+                     n_without_theta, encoder)
 
 
 def finetune_predict(tuned: FineTuned, texts, extras: dict | None = None) -> FineTuneResult:
@@ -168,7 +192,7 @@ def finetune_predict(tuned: FineTuned, texts, extras: dict | None = None) -> Fin
     return FineTuneResult(out["predictions"], out.get("theta"), tuned.fit, tuned.n_train,
                           tuned.n_val, tuned.target_mean, tuned.target_std,
                           tuned.accelerator.unwrap_model(tuned.model), tokenizer,
-                          tuned.n_without_theta)
+                          tuned.n_without_theta, tuned.encoder)
 
 
 def implied_theta(targets: np.ndarray, extras: dict, config) -> np.ndarray:

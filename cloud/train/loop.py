@@ -77,6 +77,10 @@ def _loader(ds, collator, batch_size, cfg: TrainConfig, shuffle: bool):
 
 
 def _optimizer(model, cfg: TrainConfig):
+    if cfg.layer_lr_decay is not None:  # the paper's optional layer-wise learning rates
+        from cloud.train.schedule import layerwise_groups
+
+        return torch.optim.AdamW(layerwise_groups(model, cfg), lr=cfg.lr)
     decay, no_decay = [], []
     for name, p in model.named_parameters():
         if p.requires_grad:
@@ -154,7 +158,8 @@ def fit(
 ) -> FitResult:
     """Train ``model`` in place; on return it holds the best validation weights."""
     from tqdm.auto import tqdm
-    from transformers import get_cosine_schedule_with_warmup
+
+    from cloud.train.schedule import make_scheduler
 
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}")
@@ -186,8 +191,7 @@ def fit(
     if cfg.max_steps:
         total_steps = min(total_steps, cfg.max_steps * accelerator.num_processes)
     optimizer = _optimizer(model, cfg)
-    scheduler = get_cosine_schedule_with_warmup(
-        optimizer, int(cfg.warmup_ratio * total_steps), max(total_steps, 1))
+    scheduler = make_scheduler(optimizer, cfg, len(train_dl), total_steps)
     encoder_ids = {id(p) for p in encoder_parameters(model)}
     model, optimizer, train_dl, scheduler = accelerator.prepare(
         model, optimizer, train_dl, scheduler)
