@@ -51,7 +51,7 @@ def test_cluster_plan_counts_the_configured_cloud_jobs():
 
     jobs = planned_jobs()
     assert jobs["matbench_jdft2d"] == 5 * 5  # cloud and its 4 input ablations, 5 folds
-    assert jobs["cv"] == 13 * 6  # 9 CLOUD(-DEBYE) models + 4 ablations, 6 folds
+    assert jobs["cv"] == 7 * 6  # 3 CLOUD(-DEBYE) models + 4 ablations, 6 folds
     assert jobs["discovery_wbm"] == 5 * 1
 
 
