@@ -130,20 +130,12 @@ def cell_from_pymatgen(structure) -> Cell:
 
 def cell_from_cif(text: str) -> Cell:
     """CIF text -> Cell, through pymatgen's CIF parser (as the paper's ``Structure.from_file``)."""
-    if not text or not text.strip():
-        raise EmptyStructureError("empty CIF")
-    import warnings
+    def parse(t):
+        from pymatgen.core import Structure
 
-    from pymatgen.core import Structure
+        return Structure.from_str(t, fmt="cif")
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            structure = Structure.from_str(text, fmt="cif")
-    except Exception as exc:  # pymatgen raises many types for bad CIFs
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ParseError(f"unparsable CIF: {msg}") from None
-    return cell_from_pymatgen(structure)
+    return _parsed_cell(text, "CIF", parse)
 
 
 def is_poscar_name(path: Path) -> bool:
@@ -154,19 +146,28 @@ def is_poscar_name(path: Path) -> bool:
 
 def cell_from_poscar(text: str) -> Cell:
     """POSCAR/CONTCAR text (element names on line 6, VASP 5 style) -> Cell, through pymatgen."""
-    if not text or not text.strip():
-        raise EmptyStructureError("empty POSCAR")
-    import warnings
+    def parse(t):
+        from pymatgen.io.vasp import Poscar
 
-    from pymatgen.io.vasp import Poscar
+        return Poscar.from_str(t).structure
+
+    return _parsed_cell(text, "POSCAR", parse)
+
+
+def _parsed_cell(text: str, kind: str, parse) -> Cell:
+    """``parse(text)`` (a pymatgen Structure) -> Cell; an empty text or any parser error is
+    one clear ``EmptyStructureError`` / ``ParseError`` naming the file kind."""
+    if not text or not text.strip():
+        raise EmptyStructureError(f"empty {kind}")
+    import warnings
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            structure = Poscar.from_str(text).structure
+            structure = parse(text)
     except Exception as exc:  # pymatgen raises many types for bad files
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ParseError(f"unparsable POSCAR: {msg}") from None
+        raise ParseError(f"unparsable {kind}: {msg}") from None
     return cell_from_pymatgen(structure)
 
 
