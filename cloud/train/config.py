@@ -27,6 +27,7 @@ class TrainConfig:
     mlm_probability: float = 0.15
     max_steps: int | None = None  # stop after this many optimizer steps (smoke runs)
     group_by_length: bool = True  # batches of similar length: less padding
+    fused_adamw: bool | None = None  # None: fused AdamW kernel on GPUs, the for-each one on CPU
 
     @classmethod
     def from_dict(cls, d: dict | None) -> TrainConfig:

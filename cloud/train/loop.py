@@ -83,7 +83,8 @@ def _optimizer(model, cfg: TrainConfig):
             (no_decay if p.ndim < 2 or "LayerNorm" in name else decay).append(p)
     groups = [{"params": decay, "weight_decay": cfg.weight_decay},
               {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=cfg.lr)
+    fused = torch.cuda.is_available() if cfg.fused_adamw is None else cfg.fused_adamw
+    return torch.optim.AdamW(groups, lr=cfg.lr, fused=fused or None)
 
 
 def evaluate(model, loader, accelerator) -> dict[str, float]:
@@ -104,9 +105,16 @@ def evaluate(model, loader, accelerator) -> dict[str, float]:
     return metrics
 
 
-def predict(model, ds, collator, batch_size: int = 256, accelerator=None) -> dict[str, np.ndarray]:
-    """Model outputs (``predictions``, and ``theta`` for CLOUD-DEBYE) for every row, in order."""
-    loader = DataLoader(ds, batch_size=batch_size, shuffle=False, collate_fn=collator)
+def predict(model, ds, collator, batch_size: int = 256, accelerator=None,
+            sort_by_length: bool = True) -> dict[str, np.ndarray]:
+    """Model outputs (``predictions``, and ``theta`` for CLOUD-DEBYE) for every row, in order.
+
+    ``sort_by_length``: batches of rows of similar length (less padding), outputs put back in
+    the dataset's order."""
+    lengths = [len(x) for x in getattr(ds, "input_ids", [])]
+    order = np.argsort(lengths, kind="stable") if sort_by_length and lengths else np.arange(len(ds))
+    batches = [order[i : i + batch_size].tolist() for i in range(0, len(order), batch_size)]
+    loader = DataLoader(ds, batch_sampler=batches, collate_fn=collator)
     if accelerator is not None:
         model, loader = accelerator.prepare(model, loader)
     model.eval()
@@ -121,7 +129,12 @@ def predict(model, ds, collator, batch_size: int = 256, accelerator=None) -> dic
                     if accelerator is not None:
                         value = accelerator.gather_for_metrics(value)
                     outputs.setdefault(key, []).append(value.float().cpu().numpy())
-    return {k: np.concatenate(v) for k, v in outputs.items()}
+    restored = {}
+    for key, parts in outputs.items():
+        values = np.concatenate(parts)
+        restored[key] = np.empty_like(values)
+        restored[key][order] = values
+    return restored
 
 
 def _load_state(out_dir: Path | None) -> dict | None:
@@ -229,13 +242,16 @@ def fit(
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
-            loss_sum += float(out.loss.detach())
+            # Sums stay on the device (no host sync per step); float64 like Python floats.
+            loss_sum = loss_sum + out.loss.detach().double()
             n_batches += 1
-            tokens += int(batch["attention_mask"].sum()) * accelerator.num_processes
+            tokens = tokens + batch["attention_mask"].sum()
             result.steps += 1
-            bar.set_postfix(loss=f"{loss_sum / n_batches:.4f}")
+            if not bar.disable and n_batches % 10 == 1:
+                bar.set_postfix(loss=f"{float(loss_sum) / n_batches:.4f}")
             if cfg.max_steps and result.steps >= cfg.max_steps:
                 break
+        loss_sum, tokens = float(loss_sum), int(tokens) * accelerator.num_processes
         train_time = time.perf_counter() - t0
         row = {"epoch": epoch, "train_loss": loss_sum / max(n_batches, 1),
                "lr": scheduler.get_last_lr()[0], "frozen_encoder": frozen,
