@@ -39,6 +39,8 @@ ENTRY_POINTS: dict[str, tuple[list[str], str]] = {
                     "spglib_floor", "tokenize_collate", "train_throughput")},
     "scripts/package_pretrained.py": (["scripts/package_pretrained.py"],
                                       "python scripts/package_pretrained.py"),
+    "scripts/paper_size_run.py": (["scripts/paper_size_run.py"],
+                                  "python scripts/paper_size_run.py"),
     "benchmarks/run.py": (["benchmarks/run.py"], "python benchmarks/run.py"),
     "benchmarks/score.py": (["benchmarks/score.py"], "python benchmarks/score.py"),
     "benchmarks/regression_spread.py": (["benchmarks/regression_spread.py"],

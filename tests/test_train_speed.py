@@ -107,3 +107,15 @@ def test_throughput_benchmark_prints_every_comparison():
         found = [x for x in lines if x.startswith(word)]
         assert len(found) == count, out.stdout
         assert all(x.count(" MB)") == 2 and "x  [load" in x for x in found)
+
+
+def test_sorted_predictions_through_an_accelerator(tokenizer, texts):
+    from cloud.train.loop import make_accelerator
+
+    model = _regressor(tokenizer)
+    ds = ScopeDataset(texts[:50], tokenizer)
+    collator = RegressionCollator(tokenizer.pad_token_id)
+    accelerator = make_accelerator(TrainConfig(mixed_precision="no"), split_batches=True)
+    fast = predict(model, ds, collator, 16, accelerator)["predictions"]
+    plain = predict(model, ds, collator, 16, sort_by_length=False)["predictions"]
+    np.testing.assert_allclose(fast, plain, rtol=1e-5, atol=1e-6)

@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader
 from cloud.fileio import write_json_atomic, write_text_atomic
 from cloud.model.utils import encoder_parameters
 from cloud.train.config import TrainConfig
-from cloud.train.sampling import EpochBatchSampler
+from cloud.train.sampling import EpochBatchSampler, LengthSortedBatchSampler
 
 STATE_FILE = "trainer_state.json"
 SCORES = ("loss", "mae")
@@ -70,7 +70,7 @@ def _seed_epoch(cfg: TrainConfig, epoch: int, rank: int, collators) -> None:
 
 
 def _loader(ds, collator, batch_size, cfg: TrainConfig, shuffle: bool):
-    lengths = [len(x) for x in ds.input_ids]
+    lengths = ds.lengths if hasattr(ds, "lengths") else [len(x) for x in ds.input_ids]
     sampler = EpochBatchSampler(lengths, batch_size, shuffle=shuffle,
                                 group_by_length=cfg.group_by_length, seed=cfg.seed)
     return DataLoader(ds, batch_sampler=sampler, collate_fn=collator), sampler
@@ -111,10 +111,11 @@ def predict(model, ds, collator, batch_size: int = 256, accelerator=None,
 
     ``sort_by_length``: batches of rows of similar length (less padding), outputs put back in
     the dataset's order."""
-    lengths = [len(x) for x in getattr(ds, "input_ids", [])]
-    order = np.argsort(lengths, kind="stable") if sort_by_length and lengths else np.arange(len(ds))
-    batches = [order[i : i + batch_size].tolist() for i in range(0, len(order), batch_size)]
-    loader = DataLoader(ds, batch_sampler=batches, collate_fn=collator)
+    lengths = ds.lengths if hasattr(ds, "lengths") else (
+        [len(x) for x in ds.input_ids] if hasattr(ds, "input_ids") else [0] * len(ds))
+    sampler = LengthSortedBatchSampler(lengths, batch_size, sort=sort_by_length)
+    order = sampler.order
+    loader = DataLoader(ds, batch_sampler=sampler, collate_fn=collator)
     if accelerator is not None:
         model, loader = accelerator.prepare(model, loader)
     model.eval()
@@ -220,6 +221,7 @@ def fit(
         patience_left = state.get("patience_left", patience_left)
 
     main = accelerator.is_main_process
+    fit_start = time.perf_counter()
     for epoch in range(start_epoch, cfg.epochs):
         t0 = time.perf_counter()
         _seed_epoch(cfg, epoch, accelerator.process_index, (collator, eval_collator))
@@ -251,6 +253,8 @@ def fit(
                 bar.set_postfix(loss=f"{float(loss_sum) / n_batches:.4f}")
             if cfg.max_steps and result.steps >= cfg.max_steps:
                 break
+            if cfg.max_seconds and time.perf_counter() - fit_start >= cfg.max_seconds:
+                break
         loss_sum, tokens = float(loss_sum), int(tokens) * accelerator.num_processes
         train_time = time.perf_counter() - t0
         row = {"epoch": epoch, "train_loss": loss_sum / max(n_batches, 1),
@@ -273,9 +277,10 @@ def fit(
         elif patience_left is not None:
             patience_left -= 1
         stop = (patience_left is not None and patience_left <= 0) or (
-            cfg.max_steps and result.steps >= cfg.max_steps)
+            cfg.max_steps and result.steps >= cfg.max_steps) or (
+            cfg.max_seconds and time.perf_counter() - fit_start >= cfg.max_seconds)
         last = stop or epoch == cfg.epochs - 1
-        if out_dir is not None:
+        if out_dir is not None and (last or (epoch + 1) % cfg.checkpoint_every == 0):
             accelerator.wait_for_everyone()
             accelerator.save_state(str(out_dir / "checkpoint"))
             if main:
