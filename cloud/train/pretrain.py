@@ -24,19 +24,24 @@ PRETRAIN_DEFAULTS = {"epochs": 5, "batch_size": 128, "lr": 5e-4, "warmup_ratio":
 def pretrain(texts: list[str], out_dir: str | Path, preset: str = "small",
              cfg: TrainConfig | None = None, model_overrides: dict | None = None,
              progress: bool = True, accelerator=None):
-    """Pretrain a fresh ``preset`` model on ``texts``; returns (model, tokenizer, FitResult)."""
+    """Pretrain a fresh ``preset`` model on ``texts`` (strings, or a ``ShardedTokens`` corpus
+    streamed from disk); returns (model, tokenizer, FitResult)."""
     from cloud.model import CloudConfig, CloudForMaskedLM
     from cloud.tokenizer import build_tokenizer
     from cloud.train.data import MLMCollator, ScopeDataset
     from cloud.train.finetune import carve_validation
     from cloud.train.loop import fit, make_accelerator
+    from cloud.train.shards import ShardedTokens
 
     cfg = cfg or TrainConfig(**PRETRAIN_DEFAULTS)
     out_dir = Path(out_dir)
     tokenizer = build_tokenizer(cfg.max_length)
     tr, va = carve_validation(len(texts), cfg.val_fraction, cfg.seed)
-    train_ds = ScopeDataset([texts[i] for i in tr], tokenizer, max_length=cfg.max_length)
-    val_ds = ScopeDataset([texts[i] for i in va], tokenizer, max_length=cfg.max_length)
+    if isinstance(texts, ShardedTokens):
+        train_ds, val_ds = texts.subset(tr), texts.subset(va)
+    else:
+        train_ds = ScopeDataset([texts[i] for i in tr], tokenizer, max_length=cfg.max_length)
+        val_ds = ScopeDataset([texts[i] for i in va], tokenizer, max_length=cfg.max_length)
     config = CloudConfig.preset(preset, vocab_size=len(tokenizer),
                                 pad_token_id=tokenizer.pad_token_id,
                                 max_position_embeddings=cfg.max_length,
@@ -60,14 +65,16 @@ def main(argv: list[str] | None = None) -> int:
     from cloud.data import sha256sum
     from cloud.manifest import write_manifest
     from cloud.model import count_parameters
-    from cloud.train.corpus import read_corpus
 
     p = argparse.ArgumentParser(
         prog="python -m cloud.train.pretrain", description=__doc__.splitlines()[0],
         epilog="Example:\n  python -m cloud.train.pretrain --corpus runs/corpus/corpus.csv.gz "
                "--preset small --out runs/pretrain-small",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--corpus", type=Path, required=True, help="CSV(.gz) with a scope column")
+    p.add_argument("--corpus", type=Path, default=None, help="CSV(.gz) with a scope column")
+    p.add_argument("--shards", type=Path, default=None,
+                   help="token-shard folder to stream from (written from --corpus once, then "
+                        "reused)")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--preset", default="small")
     p.add_argument("--limit", type=int, default=None, help="use the first N strings only")
@@ -81,9 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     quiet_third_party()
-    texts = read_corpus(args.corpus)
+    if args.corpus is None and args.shards is None:
+        p.error("give --corpus, --shards or both")
+    texts = _corpus(args)
     if args.limit:
-        texts = [texts[i] for i in np.random.default_rng(args.seed).permutation(len(texts))[: args.limit]]
+        keep = np.random.default_rng(args.seed).permutation(len(texts))[: args.limit]
+        texts = texts.subset(keep) if hasattr(texts, "subset") else [texts[i] for i in keep]
     cfg = TrainConfig(**{k: getattr(args, k) for k in PRETRAIN_DEFAULTS},
                       max_steps=args.max_steps, seed=args.seed,
                       mixed_precision=args.mixed_precision)
@@ -96,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     write_manifest(
         args.out / "manifest.json", config={"train": cfg.to_dict(), "preset": args.preset,
                                             "model": model.config.to_dict()},
-        seeds={"seed": cfg.seed}, data={str(args.corpus): sha256sum(args.corpus)},
+        seeds={"seed": cfg.seed},
+        data={str(args.corpus): sha256sum(args.corpus)} if args.corpus else {
+            str(args.shards): (args.shards / "index.json").read_text()},
         timings={"wall_s": time.perf_counter() - start},
         corpus_strings=len(texts), best_epoch=result.best_epoch, best_val_loss=result.best_score,
         history=result.history, train_tokens=result.train_tokens,
@@ -105,6 +117,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"best validation MLM loss {result.best_score:.4f} at epoch {result.best_epoch}; "
           f"model in {args.out / 'final'}")
     return 0
+
+
+def _corpus(args):
+    """The strings of --corpus, or its token shards (written once) streamed from --shards."""
+    from cloud.train.corpus import read_corpus
+
+    if args.shards is None:
+        return read_corpus(args.corpus)
+    from cloud.tokenizer import build_tokenizer
+    from cloud.train.shards import ShardedTokens, cached_shards
+
+    if args.corpus is not None:
+        cached_shards(args.corpus, build_tokenizer(), args.shards)
+    return ShardedTokens(args.shards)
 
 
 if __name__ == "__main__":
