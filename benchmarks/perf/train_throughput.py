@@ -226,10 +226,14 @@ def inference_paper(texts, tokenizer, preset, n, batch_size):
     return len(out), seconds, peak
 
 
+def rate(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def line(kind: str, unit: str, ours, theirs, theirs_name: str) -> str:
     ours_rate, theirs_rate = ours[0] / ours[1], theirs[0] / theirs[1]
-    return (f"{kind}: project {ours_rate:,.0f} {unit}/s (peak {ours[2]:,.0f} MB) vs "
-            f"{theirs_name} {theirs_rate:,.0f} {unit}/s (peak {theirs[2]:,.0f} MB): "
+    return (f"{kind}: project {rate(ours_rate)} {unit}/s (peak {ours[2]:,.0f} MB) vs "
+            f"{theirs_name} {rate(theirs_rate)} {unit}/s (peak {theirs[2]:,.0f} MB): "
             f"{ours_rate / theirs_rate:.2f}x  [load {os.getloadavg()[0]:.1f}]")
 
 
