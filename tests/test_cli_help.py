@@ -37,7 +37,7 @@ ENTRY_POINTS: dict[str, tuple[list[str], str]] = {
                                       f"python benchmarks/perf/{name}.py")
        for name in ("cluster_plan", "distributed_modes", "inference", "pymatgen_scope_loop", "scope_encoding", "smoke_resources",
                     "spglib_floor", "tokenize_collate", "train_throughput",
-                    "pretrain_memory")},
+                    "pretrain_memory", "paper_projection")},
     "scripts/package_pretrained.py": (["scripts/package_pretrained.py"],
                                       "python scripts/package_pretrained.py"),
     "scripts/paper_size_run.py": (["scripts/paper_size_run.py"],
