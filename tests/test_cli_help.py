@@ -36,9 +36,12 @@ ENTRY_POINTS: dict[str, tuple[list[str], str]] = {
     **{f"benchmarks/perf/{name}.py": ([f"benchmarks/perf/{name}.py"],
                                       f"python benchmarks/perf/{name}.py")
        for name in ("cluster_plan", "distributed_modes", "inference", "pymatgen_scope_loop", "scope_encoding", "smoke_resources",
-                    "spglib_floor", "tokenize_collate", "train_throughput")},
+                    "spglib_floor", "tokenize_collate", "train_throughput",
+                    "pretrain_memory", "paper_projection")},
     "scripts/package_pretrained.py": (["scripts/package_pretrained.py"],
                                       "python scripts/package_pretrained.py"),
+    "scripts/paper_size_run.py": (["scripts/paper_size_run.py"],
+                                  "python scripts/paper_size_run.py"),
     "benchmarks/run.py": (["benchmarks/run.py"], "python benchmarks/run.py"),
     "benchmarks/score.py": (["benchmarks/score.py"], "python benchmarks/score.py"),
     "benchmarks/regression_spread.py": (["benchmarks/regression_spread.py"],

@@ -30,6 +30,9 @@ class TrainConfig:
     mlm_probability: float = 0.15
     max_steps: int | None = None  # stop after this many optimizer steps (smoke runs)
     group_by_length: bool = True  # batches of similar length: less padding
+    fused_adamw: bool | None = None  # None: fused AdamW kernel on GPUs, the for-each one on CPU
+    max_seconds: float | None = None  # stop training after this wall time (time-boxed runs)
+    checkpoint_every: int = 1  # epochs between full-state checkpoints (the last one always)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> TrainConfig:

@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader
 from cloud.fileio import write_json_atomic, write_text_atomic
 from cloud.model.utils import encoder_parameters
 from cloud.train.config import TrainConfig
-from cloud.train.sampling import EpochBatchSampler
+from cloud.train.sampling import EpochBatchSampler, LengthSortedBatchSampler
 
 STATE_FILE = "trainer_state.json"
 SCORES = ("loss", "mae")
@@ -70,7 +70,7 @@ def _seed_epoch(cfg: TrainConfig, epoch: int, rank: int, collators) -> None:
 
 
 def _loader(ds, collator, batch_size, cfg: TrainConfig, shuffle: bool):
-    lengths = [len(x) for x in ds.input_ids]
+    lengths = ds.lengths if hasattr(ds, "lengths") else [len(x) for x in ds.input_ids]
     sampler = EpochBatchSampler(lengths, batch_size, shuffle=shuffle,
                                 group_by_length=cfg.group_by_length, seed=cfg.seed)
     return DataLoader(ds, batch_sampler=sampler, collate_fn=collator), sampler
@@ -87,7 +87,8 @@ def _optimizer(model, cfg: TrainConfig):
             (no_decay if p.ndim < 2 or "LayerNorm" in name else decay).append(p)
     groups = [{"params": decay, "weight_decay": cfg.weight_decay},
               {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=cfg.lr)
+    fused = torch.cuda.is_available() if cfg.fused_adamw is None else cfg.fused_adamw
+    return torch.optim.AdamW(groups, lr=cfg.lr, fused=fused or None)
 
 
 def evaluate(model, loader, accelerator) -> dict[str, float]:
@@ -108,9 +109,17 @@ def evaluate(model, loader, accelerator) -> dict[str, float]:
     return metrics
 
 
-def predict(model, ds, collator, batch_size: int = 256, accelerator=None) -> dict[str, np.ndarray]:
-    """Model outputs (``predictions``, and ``theta`` for CLOUD-DEBYE) for every row, in order."""
-    loader = DataLoader(ds, batch_size=batch_size, shuffle=False, collate_fn=collator)
+def predict(model, ds, collator, batch_size: int = 256, accelerator=None,
+            sort_by_length: bool = True) -> dict[str, np.ndarray]:
+    """Model outputs (``predictions``, and ``theta`` for CLOUD-DEBYE) for every row, in order.
+
+    ``sort_by_length``: batches of rows of similar length (less padding), outputs put back in
+    the dataset's order."""
+    lengths = ds.lengths if hasattr(ds, "lengths") else (
+        [len(x) for x in ds.input_ids] if hasattr(ds, "input_ids") else [0] * len(ds))
+    sampler = LengthSortedBatchSampler(lengths, batch_size, sort=sort_by_length)
+    order = sampler.order
+    loader = DataLoader(ds, batch_sampler=sampler, collate_fn=collator)
     if accelerator is not None:
         model, loader = accelerator.prepare(model, loader)
     model.eval()
@@ -125,7 +134,12 @@ def predict(model, ds, collator, batch_size: int = 256, accelerator=None) -> dic
                     if accelerator is not None:
                         value = accelerator.gather_for_metrics(value)
                     outputs.setdefault(key, []).append(value.float().cpu().numpy())
-    return {k: np.concatenate(v) for k, v in outputs.items()}
+    restored = {}
+    for key, parts in outputs.items():
+        values = np.concatenate(parts)
+        restored[key] = np.empty_like(values)
+        restored[key][order] = values
+    return restored
 
 
 def _load_state(out_dir: Path | None) -> dict | None:
@@ -211,6 +225,7 @@ def fit(
         patience_left = state.get("patience_left", patience_left)
 
     main = accelerator.is_main_process
+    fit_start = time.perf_counter()
     for epoch in range(start_epoch, cfg.epochs):
         t0 = time.perf_counter()
         _seed_epoch(cfg, epoch, accelerator.process_index, (collator, eval_collator))
@@ -233,13 +248,18 @@ def fit(
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
-            loss_sum += float(out.loss.detach())
+            # Sums stay on the device (no host sync per step); float64 like Python floats.
+            loss_sum = loss_sum + out.loss.detach().double()
             n_batches += 1
-            tokens += int(batch["attention_mask"].sum()) * accelerator.num_processes
+            tokens = tokens + batch["attention_mask"].sum()
             result.steps += 1
-            bar.set_postfix(loss=f"{loss_sum / n_batches:.4f}")
+            if not bar.disable and n_batches % 10 == 1:
+                bar.set_postfix(loss=f"{float(loss_sum) / n_batches:.4f}")
             if cfg.max_steps and result.steps >= cfg.max_steps:
                 break
+            if cfg.max_seconds and time.perf_counter() - fit_start >= cfg.max_seconds:
+                break
+        loss_sum, tokens = float(loss_sum), int(tokens) * accelerator.num_processes
         train_time = time.perf_counter() - t0
         row = {"epoch": epoch, "train_loss": loss_sum / max(n_batches, 1),
                "lr": scheduler.get_last_lr()[0], "frozen_encoder": frozen,
@@ -261,9 +281,10 @@ def fit(
         elif patience_left is not None:
             patience_left -= 1
         stop = (patience_left is not None and patience_left <= 0) or (
-            cfg.max_steps and result.steps >= cfg.max_steps)
+            cfg.max_steps and result.steps >= cfg.max_steps) or (
+            cfg.max_seconds and time.perf_counter() - fit_start >= cfg.max_seconds)
         last = stop or epoch == cfg.epochs - 1
-        if out_dir is not None:
+        if out_dir is not None and (last or (epoch + 1) % cfg.checkpoint_every == 0):
             accelerator.wait_for_everyone()
             accelerator.save_state(str(out_dir / "checkpoint"))
             if main:

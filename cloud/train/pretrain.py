@@ -32,13 +32,15 @@ RECIPES = {"default": (PRETRAIN_DEFAULTS, "wordlevel", None),
 def pretrain(texts: list[str], out_dir: str | Path, preset: str = "small",
              cfg: TrainConfig | None = None, model_overrides: dict | None = None,
              progress: bool = True, accelerator=None, tokenizer: str = "wordlevel"):
-    """Pretrain a fresh ``preset`` model on ``texts`` with the ``tokenizer`` kind
-    (``wordlevel`` or ``paper``); returns (model, tokenizer, FitResult)."""
+    """Pretrain a fresh ``preset`` model on ``texts`` (strings, or a ``ShardedTokens`` corpus
+    streamed from disk) with the ``tokenizer`` kind (``wordlevel`` or ``paper``); returns
+    (model, tokenizer, FitResult)."""
     from cloud.model import CloudConfig, CloudForMaskedLM
     from cloud.tokenizer import build_tokenizer
     from cloud.train.data import MLMCollator, ScopeDataset
     from cloud.train.finetune import carve_validation
     from cloud.train.loop import fit, make_accelerator
+    from cloud.train.shards import ShardedTokens
 
     cfg = cfg or TrainConfig(**PRETRAIN_DEFAULTS)
     out_dir = Path(out_dir)
@@ -50,8 +52,11 @@ def pretrain(texts: list[str], out_dir: str | Path, preset: str = "small",
     else:
         tokenizer = build_tokenizer(cfg.max_length)
     tr, va = carve_validation(len(texts), cfg.val_fraction, cfg.seed)
-    train_ds = ScopeDataset([texts[i] for i in tr], tokenizer, max_length=cfg.max_length)
-    val_ds = ScopeDataset([texts[i] for i in va], tokenizer, max_length=cfg.max_length)
+    if isinstance(texts, ShardedTokens):
+        train_ds, val_ds = texts.subset(tr), texts.subset(va)
+    else:
+        train_ds = ScopeDataset([texts[i] for i in tr], tokenizer, max_length=cfg.max_length)
+        val_ds = ScopeDataset([texts[i] for i in va], tokenizer, max_length=cfg.max_length)
     if kind == "paper":  # the authors' BertConfig: 30522 rows, pad_token_id 0
         from cloud.train.finetune import scratch_config
 
@@ -80,7 +85,6 @@ def main(argv: list[str] | None = None) -> int:
     from cloud.data import sha256sum
     from cloud.manifest import write_manifest
     from cloud.model import count_parameters
-    from cloud.train.corpus import read_corpus
 
     p = argparse.ArgumentParser(
         prog="python -m cloud.train.pretrain", description=__doc__.splitlines()[0],
@@ -89,7 +93,10 @@ def main(argv: list[str] | None = None) -> int:
                "  python -m cloud.train.pretrain --corpus runs/corpus/corpus.csv.gz "
                "--recipe paper --out runs/pretrain-paper",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--corpus", type=Path, required=True, help="CSV(.gz) with a scope column")
+    p.add_argument("--corpus", type=Path, default=None, help="CSV(.gz) with a scope column")
+    p.add_argument("--shards", type=Path, default=None,
+                   help="token-shard folder to stream from (written from --corpus once, then "
+                        "reused)")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--recipe", choices=sorted(RECIPES), default="default",
                    help="paper: the authors' MLM settings, 12 x 768 encoder and WordPiece "
@@ -112,9 +119,12 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, name) is None:
             setattr(args, name, value)
     quiet_third_party()
-    texts = read_corpus(args.corpus)
+    if args.corpus is None and args.shards is None:
+        p.error("give --corpus, --shards or both")
+    texts = _corpus(args)
     if args.limit:
-        texts = [texts[i] for i in np.random.default_rng(args.seed).permutation(len(texts))[: args.limit]]
+        keep = np.random.default_rng(args.seed).permutation(len(texts))[: args.limit]
+        texts = texts.subset(keep) if hasattr(texts, "subset") else [texts[i] for i in keep]
     cfg = TrainConfig(**{k: getattr(args, k) for k in PRETRAIN_DEFAULTS},
                       max_steps=args.max_steps, seed=args.seed,
                       mixed_precision=args.mixed_precision)
@@ -129,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         args.out / "manifest.json", config={"train": cfg.to_dict(), "preset": args.preset,
                                             "recipe": args.recipe, "tokenizer": kind,
                                             "model": model.config.to_dict()},
-        seeds={"seed": cfg.seed}, data={str(args.corpus): sha256sum(args.corpus)},
+        seeds={"seed": cfg.seed},
+        data={str(args.corpus): sha256sum(args.corpus)} if args.corpus else {
+            str(args.shards): (args.shards / "index.json").read_text()},
         timings={"wall_s": time.perf_counter() - start},
         corpus_strings=len(texts), best_epoch=result.best_epoch, best_val_loss=result.best_score,
         history=result.history, train_tokens=result.train_tokens,
@@ -138,6 +150,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"best validation MLM loss {result.best_score:.4f} at epoch {result.best_epoch}; "
           f"model in {args.out / 'final'}")
     return 0
+
+
+def _corpus(args):
+    """The strings of --corpus, or its token shards (written once) streamed from --shards."""
+    from cloud.train.corpus import read_corpus
+
+    if args.shards is None:
+        return read_corpus(args.corpus)
+    from cloud.tokenizer import build_tokenizer
+    from cloud.train.shards import ShardedTokens, cached_shards
+
+    if args.corpus is not None:
+        cached_shards(args.corpus, build_tokenizer(), args.shards)
+    return ShardedTokens(args.shards)
 
 
 if __name__ == "__main__":

@@ -59,3 +59,20 @@ class EpochBatchSampler(Sampler[list[int]]):
     def __len__(self) -> int:
         n = len(self.lengths)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+class LengthSortedBatchSampler(Sampler[list[int]]):
+    """Prediction batches: rows ordered by length (stable), cut into ``batch_size`` pieces;
+    ``order`` maps the i-th row produced back to its dataset index."""
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, sort: bool = True):
+        self.batch_size = batch_size
+        n = len(lengths)
+        self.order = np.argsort(np.asarray(lengths), kind="stable") if sort else np.arange(n)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for i in range(0, len(self.order), self.batch_size):
+            yield self.order[i : i + self.batch_size].tolist()
+
+    def __len__(self) -> int:
+        return -(-len(self.order) // self.batch_size)
