@@ -5,7 +5,8 @@ One command, safe to run blind on a short GPU lease. Within ``--budget-s`` (defa
 1. pretrains the ``--preset`` encoder (default ``base``: the paper's 12 layers x 768, here with
    the project's word-level tokenizer) on ``--corpus`` (default: the offline 10k OPTIMADE
    sample; a corpus built beforehand with ``python -m cloud.train.corpus`` is better), bf16
-   on a GPU, batch ``--batch-size``, as many epochs as the pretraining share of the budget
+   on a GPU, the largest batch that fits (``--batch-size`` halved until a bf16 step runs),
+   as many epochs as the pretraining share of the budget
    holds (timed on a first epoch), checkpointing every few epochs;
 2. fine-tunes it on MatBench jdft2d, 5 folds, through the benchmark runner, each fold
    time-boxed;
@@ -41,6 +42,42 @@ def read_texts(path: Path) -> list[str]:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt") as fh:
         return [row["scope"] for row in csv.DictReader(fh)]
+
+
+def largest_batch(preset: str, start: int, max_length: int = 64) -> int:
+    """On a GPU, the largest batch (``start`` halved until it fits) for which one bf16
+    forward and backward pass of the ``preset`` MLM model on full-length sequences runs
+    without running out of memory, with a quarter of headroom (the batch found, x 3/4); on
+    CPU, ``start``."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return start
+    from cloud.model import CloudConfig, CloudForMaskedLM
+    from cloud.tokenizer import build_tokenizer
+
+    tokenizer = build_tokenizer(max_length)
+    config = CloudConfig.preset(preset, vocab_size=len(tokenizer),
+                                pad_token_id=tokenizer.pad_token_id,
+                                max_position_embeddings=max_length)
+    model = CloudForMaskedLM(config).cuda()
+    batch = start
+    while batch >= 8:
+        try:
+            ids = torch.randint(5, len(tokenizer), (batch, max_length), device="cuda")
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                loss = model(input_ids=ids, attention_mask=torch.ones_like(ids),
+                             labels=ids).loss
+            loss.backward()
+            model.zero_grad(set_to_none=True)
+            break
+        except torch.cuda.OutOfMemoryError:
+            model.zero_grad(set_to_none=True)
+            torch.cuda.empty_cache()
+            batch //= 2
+    del model
+    torch.cuda.empty_cache()
+    return max(8, batch * 3 // 4) if batch < start else batch
 
 
 def reference_maes() -> dict[str, float]:
@@ -144,14 +181,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--corpus", type=Path, default=OFFLINE_SAMPLE, help="CSV(.gz), scope column")
     p.add_argument("--preset", default=None, help="model size (default base; tiny with --dry-run)")
     p.add_argument("--batch-size", type=int, default=None,
-                   help="pretraining batch (default 1024, the authors'; 16 with --dry-run)")
+                   help="largest pretraining batch to try (default 4096; 16 with --dry-run): "
+                        "on a GPU it is halved until a bf16 step fits")
     p.add_argument("--max-steps", type=int, default=None, help="pretraining steps cap")
     p.add_argument("--dry-run", action="store_true",
                    help="CPU check: tiny preset, 300 strings, a few steps, 2 smoke folds")
     args = p.parse_args(argv)
     start = time.perf_counter()
     preset = args.preset or ("tiny" if args.dry_run else "base")
-    batch = args.batch_size or (16 if args.dry_run else 1024)
+    batch = args.batch_size or (16 if args.dry_run else 4096)
     max_steps = args.max_steps or (3 if args.dry_run else None)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -160,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
 
     quiet_third_party()
     texts = read_texts(args.corpus)[: 300 if args.dry_run else None]
+    batch = largest_batch(preset, batch)  # the largest that fits (GPU); as given on CPU
     batch = min(batch, max(8, len(texts) // 8))  # at least ~8 steps an epoch
     pretrain_s = PRETRAIN_SHARE * args.budget_s - (time.perf_counter() - start)
     print(f"{device_name()}: pretraining {preset} on {len(texts):,} strings, batch {batch}, "
