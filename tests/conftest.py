@@ -24,6 +24,36 @@ def shared_file(relpath: str) -> Path:
     return path
 
 
+def optimade_sample(n: int) -> list[str]:
+    """The first ``n`` SCOPE strings of the real OPTIMADE pretraining sample."""
+    import csv
+    import gzip
+
+    with gzip.open(shared_file("scope_reference/pretrain_optimade_10k.csv.gz"), "rt") as fh:
+        return [r["scope"] for _, r in zip(range(n), csv.DictReader(fh), strict=False)]
+
+
+class Interrupted(Exception):
+    """Raised by :class:`FailingCollator`: a run killed in the middle of an epoch."""
+
+
+class FailingCollator:
+    """Wraps a collator and raises :class:`Interrupted` on its ``fail_at``-th batch (other
+    attributes, e.g. ``reseed``, are the wrapped collator's)."""
+
+    def __init__(self, collator, fail_at: int):
+        self.collator, self.fail_at, self.calls = collator, fail_at, 0
+
+    def __call__(self, items):
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise Interrupted
+        return self.collator(items)
+
+    def __getattr__(self, name):
+        return getattr(self.collator, name)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "regression: the CI regression stage (runs last)")
 

@@ -5,9 +5,6 @@ Real strings (the offline OPTIMADE sample); models are tiny and train a few step
 
 from __future__ import annotations
 
-import csv
-import gzip
-
 import numpy as np
 import pytest
 import torch
@@ -18,7 +15,7 @@ from cloud.train.config import TrainConfig
 from cloud.train.data import MLMCollator
 from cloud.train.loop import fit
 from cloud.train.shards import INDEX, ShardedTokens, cached_shards, write_shards
-from tests.conftest import shared_file
+from tests.conftest import FailingCollator, Interrupted, optimade_sample
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +25,7 @@ def tokenizer():
 
 @pytest.fixture(scope="module")
 def texts():
-    with gzip.open(shared_file("scope_reference/pretrain_optimade_10k.csv.gz"), "rt") as fh:
-        return [r["scope"] for _, r in zip(range(500), csv.DictReader(fh), strict=False)]
+    return optimade_sample(500)
 
 
 def test_shards_give_back_the_tokenizer_ids(tokenizer, texts, tmp_path):
@@ -57,22 +53,6 @@ def test_shards_are_written_once_per_corpus(tokenizer, texts, tmp_path):
     assert ShardedTokens(cached_shards(corpus, tokenizer, tmp_path / "shards")).__len__() == 60
 
 
-class _Interrupt(Exception):
-    pass
-
-
-class _FailingCollator(MLMCollator):
-    def __init__(self, tokenizer, fail_at):
-        super().__init__(tokenizer)
-        self.calls, self.fail_at = 0, fail_at
-
-    def __call__(self, items):
-        self.calls += 1
-        if self.calls == self.fail_at:
-            raise _Interrupt
-        return super().__call__(items)
-
-
 def _tiny_mlm(tokenizer):
     torch.manual_seed(0)
     return CloudForMaskedLM(CloudConfig.preset("tiny", vocab_size=len(tokenizer),
@@ -86,8 +66,8 @@ def test_streamed_pretraining_resumes_at_the_same_step_and_data(tokenizer, texts
     full_model = _tiny_mlm(tokenizer)
     full = fit(full_model, ds, None, MLMCollator(tokenizer), cfg, out_dir=tmp_path / "a",
                progress=False)
-    with pytest.raises(_Interrupt):  # killed in the middle of the second epoch
-        fit(_tiny_mlm(tokenizer), ds, None, _FailingCollator(tokenizer, 8 + 4), cfg,
+    with pytest.raises(Interrupted):  # killed in the middle of the second epoch
+        fit(_tiny_mlm(tokenizer), ds, None, FailingCollator(MLMCollator(tokenizer), 8 + 4), cfg,
             out_dir=tmp_path / "b", progress=False)
     resumed_model = _tiny_mlm(tokenizer)
     resumed = fit(resumed_model, ds, None, MLMCollator(tokenizer), cfg, out_dir=tmp_path / "b",

@@ -16,7 +16,7 @@ from cloud.train.data import MLMCollator, RegressionCollator, ScopeDataset
 from cloud.train.finetune import FoldData, carve_validation, finetune
 from cloud.train.loop import fit
 from cloud.train.sampling import EpochBatchSampler
-from tests.conftest import shared_file
+from tests.conftest import FailingCollator, Interrupted, shared_file
 
 
 @pytest.fixture(scope="module")
@@ -98,24 +98,6 @@ def test_pretraining_lowers_validation_loss(tokenizer, optimade, tmp_path):
     assert (tmp_path / "metrics.csv").exists() and (tmp_path / "best").exists()
 
 
-class _Interrupt(Exception):
-    pass
-
-
-class _FailingCollator(RegressionCollator):
-    """Raises on the n-th batch: a run killed in the middle of an epoch."""
-
-    def __init__(self, pad_id, fail_at):
-        super().__init__(pad_id)
-        self.calls, self.fail_at = 0, fail_at
-
-    def __call__(self, items):
-        self.calls += 1
-        if self.calls == self.fail_at:
-            raise _Interrupt
-        return super().__call__(items)
-
-
 def _regression_setup(tokenizer, phonon_cv):
     from cloud.model import CloudForRegression
 
@@ -137,8 +119,9 @@ def test_resume_gives_identical_weights(tokenizer, phonon_cv, tmp_path):
 
     model_b, train, val = _regression_setup(tokenizer, phonon_cv)
     batches_per_epoch = -(-len(train) // 32) + 1  # + 1 validation batch
-    failing = _FailingCollator(tokenizer.pad_token_id, fail_at=batches_per_epoch + 5)
-    with pytest.raises(_Interrupt):
+    failing = FailingCollator(RegressionCollator(tokenizer.pad_token_id),
+                              fail_at=batches_per_epoch + 5)
+    with pytest.raises(Interrupted):
         fit(model_b, train, val, failing, cfg, out_dir=tmp_path / "b", score="mae",
             progress=False)
     model_c, train, val = _regression_setup(tokenizer, phonon_cv)

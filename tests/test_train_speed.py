@@ -6,8 +6,6 @@ Plain: every string padded to 64 as the CLOUD authors do. Same model, same rows,
 
 from __future__ import annotations
 
-import csv
-import gzip
 import os
 import subprocess
 import sys
@@ -21,7 +19,7 @@ from cloud.tokenizer import build_tokenizer
 from cloud.train.config import TrainConfig
 from cloud.train.data import RegressionCollator, ScopeDataset
 from cloud.train.loop import fit, predict
-from tests.conftest import REPO, shared_file
+from tests.conftest import REPO, optimade_sample, shared_file
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +29,7 @@ def tokenizer():
 
 @pytest.fixture(scope="module")
 def texts():
-    with gzip.open(shared_file("scope_reference/pretrain_optimade_10k.csv.gz"), "rt") as fh:
-        return [r["scope"] for _, r in zip(range(300), csv.DictReader(fh), strict=False)]
+    return optimade_sample(300)
 
 
 def _regressor(tokenizer):
