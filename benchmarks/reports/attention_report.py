@@ -1,4 +1,4 @@
-"""[CLS] attention analysis of fine-tuned CLOUD models inside benchmark runs (issue #7).
+"""[CLS] attention analysis of fine-tuned CLOUD models inside benchmark runs.
 
 A CLOUD model config with ``attention: true`` (or a dict of :data:`DEFAULTS` overrides)
 makes the model function call :func:`fold_attention` while the fold's fine-tuned model is

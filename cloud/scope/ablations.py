@@ -17,7 +17,7 @@ section labels) can read it.
 
 **How the number is written.** The number is spelled as three digit tokens, zero-padded
 (``0 1 2`` for 12), from the digits ``0``-``9`` the grammar-built tokenizer already has
-(option (a) of issue #7), rather than new ``sg1``..``sg230`` tokens. Reasons: the
+rather than new ``sg1``..``sg230`` tokens. Reasons: the
 vocabulary, and so the committed pretrained encoder (its saved 441-token tokenizer) and
 every checkpoint, stay valid without resizing embeddings or new randomly initialised rows;
 the fine-tuning code needs no tokenizer option; and the fixed width puts each decimal place
