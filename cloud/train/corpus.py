@@ -5,9 +5,11 @@ structures encoded by the project (matbench-format JSONs, CSVs of CIFs, 2DMatPed
 records), protostructure pools (Wyckoff labels, no structure needed) and SCOPE strings made
 by the paper's own code (the 10k OPTIMADE sample, phonon and dielectric strings).
 
-Benchmark test folds are *not* removed (the paper pretrains on a superset of its
+By default benchmark test inputs are *not* removed (the paper pretrains on a superset of its
 benchmarks); instead the overlap is reported: for every benchmark set, how many of its
 strings are in the corpus and how many of those also come from a non-benchmark source.
+``--exclude-test-inputs`` builds the leakage-free corpus instead: every string that is a test
+input of any benchmark (``TEST_INPUT_SOURCES``) is dropped, whatever other source also has it.
 
 ``python -m cloud.train.corpus --data-dir ../shared/data --out runs/corpus``
 writes ``corpus.csv.gz`` (scope, sources), ``errors.csv``, ``overlap.json`` and a manifest.
@@ -66,6 +68,10 @@ BENCHMARKS = {
     "phonon Cv/U (structures)": "phonon/structures.subset.json.gz",
     "unconvbench 2d_e_exf (2DMatPedia subset)": "unconv/2dmatpedia_subset.json.gz",
 }
+# Every file whose rows are test inputs of a benchmark task (MatBench and Cv/U are 5-fold CV,
+# so every row is a test input of some fold; the discovery stand-ins' test sets).
+TEST_INPUT_SOURCES = (*BENCHMARKS.values(), "stability/mpts_52_test.csv.gz",
+                      "discovery/wbm_relaxed_subset_10k.csv.gz")
 
 
 def _structure_items(path: Path, rel: str) -> list[tuple[str, object]]:
@@ -153,6 +159,15 @@ def overlap_report(sources: dict[str, set[str]]) -> dict:
     return report
 
 
+def exclude_test_inputs(built: dict) -> dict:
+    """Drop every string that any benchmark has as a test input; counts what was dropped."""
+    test_sources = set(TEST_INPUT_SOURCES)
+    kept = {s: src for s, src in built["sources"].items() if not src & test_sources}
+    dropped = len(built["sources"]) - len(kept)
+    return {**built, "sources": kept,
+            "excluded": {"test_input_sources": sorted(test_sources), "strings_dropped": dropped}}
+
+
 def write_corpus(out_dir: str | Path, built: dict, elapsed: float, data_dir) -> Path:
     from cloud.manifest import write_manifest
 
@@ -170,8 +185,11 @@ def write_corpus(out_dir: str | Path, built: dict, elapsed: float, data_dir) -> 
         writer.writerows(built["errors"])
     summary = {"unique_strings": len(built["sources"]), "per_source": built["per_source"],
                "missing_sources": built["missing"], "overlap": overlap_report(built["sources"])}
+    if "excluded" in built:
+        summary["excluded"] = built["excluded"]
     (out / "overlap.json").write_text(json.dumps(summary, indent=1))
-    write_manifest(out / "manifest.json", config={"data_dir": str(data_dir)},
+    write_manifest(out / "manifest.json",
+                   config={"data_dir": str(data_dir), "exclude_test_inputs": "excluded" in built},
                    data=built["checksums"], timings={"build_s": elapsed}, summary=summary)
     return corpus
 
@@ -192,10 +210,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", type=Path, default=None)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--workers", type=int, default=None)
+    p.add_argument("--exclude-test-inputs", action="store_true",
+                   help="drop every string that is a test input of a benchmark (the "
+                        "leakage-free corpus)")
     args = p.parse_args(argv)
     quiet_third_party()
     start = time.perf_counter()
     built = build_corpus(args.data_dir, args.workers)
+    if args.exclude_test_inputs:
+        built = exclude_test_inputs(built)
     path = write_corpus(args.out, built, time.perf_counter() - start, args.data_dir)
     print(f"{len(built['sources'])} unique SCOPE strings -> {path} "
           f"({len(built['errors'])} rows failed, {len(built['missing'])} sources missing)")
