@@ -89,9 +89,9 @@ class MatbenchTask(TaskAdapter):
     def write_family_outputs(self, out_dir: Path, results: dict) -> list[Path]:
         """matbench's results file and leaderboard submission folder per model, for the
         tasks that ran all 5 folds on complete data (matbench rejects anything less)."""
-        from benchmarks.reports.matbench_submission import write_model_submission
+        from benchmarks.reports.matbench_submission import write_run_submissions
 
-        written = []
+        per_model = {}
         models = dict.fromkeys(m for r in results.values() for m in r["models"])
         for model in models:
             preds, targets, folds, records = {}, {}, {}, {}
@@ -104,9 +104,8 @@ class MatbenchTask(TaskAdapter):
                 folds[task] = matbench_folds(task)
                 records[task] = task_records
             if preds:
-                written += write_model_submission(out_dir / "matbench", model, preds, targets,
-                                                  folds, records)
-        return written
+                per_model[model] = (preds, targets, folds, records)
+        return write_run_submissions(out_dir / "matbench", per_model)
 
 
 def structure_table(path: Path, task: str | None = None) -> dict[str, object]:
