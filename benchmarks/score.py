@@ -5,9 +5,10 @@ model's) or a CSV ``fold,id,prediction`` (``--task`` names its task, or a ``task
 checks that it covers every official test fold exactly (missing and extra ids are errors
 naming them), scores each fold with the suite's metrics against the official targets, and
 adds the rows to ``--out``: per-fold records, ``summary.json``, ``leaderboard.md`` and parity
-plots, as ``benchmarks/run.py`` writes them (a run folder's own rows stay). Tasks of a results
-file that the suite does not run (e.g. MatBench's classification tasks) are named and left
-out. Exit status 2 for a file that cannot be read or does not cover the folds.
+plots, as ``benchmarks/run.py`` writes them (a run folder's own rows stay). All 13 MatBench
+v0.1 tasks are scored (the classification tasks as matbench scores them, ROC-AUC first); a
+task whose data is not at hand (offline) is named with the file it needs and left out.
+Exit status 2 for a file that cannot be read or does not cover the folds.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from benchmarks.reports.summary import (  # noqa: E402
     write_summary,
 )
 from benchmarks.tasks import Fold, TaskData, select  # noqa: E402
+from cloud.data import DataMissingError  # noqa: E402
 from cloud.fileio import write_json_atomic  # noqa: E402
 
 EXAMPLES = """Example:
@@ -132,7 +134,17 @@ def main(argv=None) -> int:
         if not tasks:
             raise ValueError(f"{args.predictions}: no task of this suite "
                              f"({', '.join(suite)})")
-        datas = {t.name: official_data(t, args.data_dir) for t in tasks}
+        datas, no_data = {}, {}
+        for t in tasks:
+            try:
+                datas[t.name] = official_data(t, args.data_dir)
+            except DataMissingError as exc:  # e.g. offline: its dataset file is not here
+                no_data[t.name] = str(exc).splitlines()[0]
+        for name, why in no_data.items():
+            print(f"not scored ({name}): {why}", file=sys.stderr)
+        tasks = [t for t in tasks if t.name in datas]
+        if not tasks:
+            raise ValueError(f"{args.predictions}: none of its tasks has its data here")
         for t in tasks:
             check_coverage(t.name, predictions[t.name], datas[t.name].folds)
     except (CoverageError, ValueError, KeyError, OSError) as exc:
@@ -147,9 +159,9 @@ def main(argv=None) -> int:
     board = select(",".join(summary["tasks"]))
     (args.out / "leaderboard.md").write_text(leaderboard_markdown(summary, board))
     for t in tasks:
-        mae = summary["tasks"][t.name]["models"][args.name]["summary"]["mae"]
-        print(f"{t.name} {args.name}: MAE {mae['mean']:.4g} ± {mae['std']:.4g} (5 folds)",
-              file=sys.stderr)
+        score = summary["tasks"][t.name]["models"][args.name]["summary"][t.primary_metric]
+        print(f"{t.name} {args.name}: {t.primary_metric} {score['mean']:.4g} ± "
+              f"{score['std']:.4g} (5 folds)", file=sys.stderr)
     print(f"leaderboard: {args.out / 'leaderboard.md'}", file=sys.stderr)
     return 0
 

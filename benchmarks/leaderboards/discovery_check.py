@@ -38,8 +38,10 @@ def schema_errors(doc: Any) -> list[str]:
 
 
 def unfilled_fields(doc: Any) -> set[str]:
-    """The fields a schema error says are absent (``repo``, ``authors[0].email``, ...);
-    other errors are returned as their messages."""
+    """The fields a schema error says are absent (``repo``, ``pr_url``, ...); other errors
+    are returned as their messages. (The schema's "first author has an e-mail" rule is an
+    if/then on the array item ``'0'`` that Draft 7 never applies to an array, so a missing
+    ``authors[0].email`` is no error; the suite still lists it to fill.)"""
     from jsonschema import Draft7Validator
 
     out = set()

@@ -45,6 +45,8 @@ ENVIRONMENT = ("cloud-bench", "torch", "transformers", "accelerate", "tokenizers
 SUBMITTER_FIELDS = ("authors", "trained_by", "repo", "pr_url", "checkpoint_url", "doi",
                     "paper", "docs", "license", "model_params", "dates", "model_name",
                     "model_version")
+# what a run counts itself: a submission-info file fills these only where the run could not
+RUN_KNOWS = ("model_params",)
 NOT_APPLICABLE = "a property model (formation energy from a SCOPE string), not an interatomic " \
                  "potential: no forces, relaxations or dynamics"
 
@@ -178,7 +180,7 @@ def model_yaml(task, model: str, record: dict, extra_notes: dict, *, date: str |
                                                                        4)}],
                                 "reason": "wall time of this run's fold (training and "
                                           "prediction), not of pretraining the encoder"}
-    missing = missing_fields(kind, doc)
+    missing = missing_fields(doc)
     metrics = record["metrics"]
     doc["notes"] = {
         "description": (f"plug-in {spec.get('class')} run by benchmarks/run.py" if plugin else
@@ -217,7 +219,7 @@ def _version(dist: str) -> str:
         return "unknown"
 
 
-def missing_fields(kind: str, doc: dict) -> list[str]:
+def missing_fields(doc: dict) -> list[str]:
     """The schema's required fields only a submitter can give, in the order the schema lists
     them (``authors[0].email`` when the authors are known but not their e-mail)."""
     out = ["authors"] if "authors" not in doc else (
@@ -228,11 +230,12 @@ def missing_fields(kind: str, doc: dict) -> list[str]:
 
 
 def apply_submission_info(doc: dict, info: dict) -> dict:
-    """``doc`` with the submitter's fields (a submission-info file's ``discovery`` part, or
-    its shared ``authors``) filled in; ``notes.missing_for_submission`` recomputed."""
+    """``doc`` with the submitter's fields (a submission-info file, see ``benchmarks/submit.py``)
+    filled in (``model_params`` only where the run could not count it);
+    ``notes.missing_for_submission`` recomputed, and dropped once empty."""
     out = {k: v for k, v in doc.items()}
     for key in SUBMITTER_FIELDS:
-        if key in info:
+        if key in info and (key not in doc or key not in RUN_KNOWS):
             out[key] = info[key]
     if "pred_file_url" in info:
         out["metrics"] = {**out["metrics"], "discovery": {
@@ -241,8 +244,7 @@ def apply_submission_info(doc: dict, info: dict) -> dict:
                           "url": info["pred_file_url"]}}}
     order = list(doc) + [k for k in out if k not in doc]
     out = {k: out[k] for k in order}
-    kind = "plugin" if "authors" not in doc else "known"
-    out["notes"] = {**out["notes"], "missing_for_submission": missing_fields(kind, out)}
+    out["notes"] = {**out["notes"], "missing_for_submission": missing_fields(out)}
     if not out["notes"]["missing_for_submission"]:
         del out["notes"]["missing_for_submission"]
     return out
