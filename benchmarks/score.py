@@ -49,9 +49,11 @@ EXAMPLES = """Example:
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("predictions", type=Path,
+    p.add_argument("predictions", type=Path, nargs="?",
                    help="a MatBench results file (.json / .json.gz) or a CSV fold,id,prediction")
-    p.add_argument("--name", required=True, help="the leaderboard row's model name")
+    p.add_argument("--list-tasks", action="store_true",
+                   help="list the 13 MatBench v0.1 tasks, their inputs, metric and data state")
+    p.add_argument("--name", help="the leaderboard row's model name (required to score)")
     p.add_argument("--task", default=None, help="the task of a CSV without a task column")
     p.add_argument("--out", type=Path, default=Path("runs/scored"),
                    help="run folder to add the rows to (created when absent)")
@@ -119,8 +121,42 @@ def add_rows(out: Path, name: str, scored: dict, datas: dict, source: dict) -> d
     return summary
 
 
+def task_states(data_dir=None) -> list[dict]:
+    """Each MatBench task: inputs, primary metric, rows and where its data is (a local file,
+    an offline partial stand-in, or absent: the file it downloads)."""
+    from benchmarks.tasks.matbench import PARTIAL_SOURCES
+    from cloud.data import load_registry, locate
+
+    reg = load_registry()
+    out = []
+    for t in select("matbench"):
+        entry = reg[t.name]
+        found = locate(t.name, data_dir)
+        partial = PARTIAL_SOURCES.get(t.short, (None,))[0]
+        targets = f"{t.name}_targets" if f"{t.name}_targets" in reg else None
+        later = f"{entry.file_name} downloads from {entry.urls[0]}"
+        if found is not None:
+            state = f"here: {found[1]}"
+        elif partial and (p := locate(partial, data_dir)) is not None:
+            state = f"partial here: {p[1]}; {later}"
+        elif targets and (p := locate(targets, data_dir)) is not None:
+            state = f"targets only here (scoring works): {p[1]}; {later}"
+        else:
+            state = f"absent: {later}"
+        out.append({"task": t.name, "inputs": "composition" if t.composition_only else
+                    "structure", "metric": t.primary_metric, "rows": t.n_total, "data": state})
+    return out
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.list_tasks:
+        for s in task_states(args.data_dir):
+            print(f"{s['task']:24} {s['inputs']:11} {s['metric']:6} {s['rows']:>7}  {s['data']}")
+        return 0
+    if args.predictions is None or not args.name:
+        print("error: give a predictions file and --name (or --list-tasks)", file=sys.stderr)
+        return 2
     try:
         predictions = read_predictions(args.predictions, args.task, not args.no_verify_hash)
         if not predictions:
