@@ -43,6 +43,7 @@ from cloud.fileio import write_json_atomic  # noqa: E402
 EXAMPLES = """Example:
   python benchmarks/score.py results.json.gz --name my_model --out runs/mb
   python benchmarks/score.py preds.csv --task matbench_jdft2d --name my_model --out runs/mb
+  python benchmarks/score.py --list-tasks
 """
 
 

@@ -55,8 +55,10 @@ DERIVED_NOTES = {"description", "training", "stand_in", "roc_auc", "subset_sizes
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="Example: cloud-bench submit runs/mb --submission-info "
-                                       "me.yml --matbench-checker ~/src/matbench")
+                                epilog="Example:\n  python benchmarks/submit.py runs/mb "
+                                       "--submission-info me.yml --matbench-checker "
+                                       "~/src/matbench --check-path ~/matbench-deps\n"
+                                       "  (the same as: cloud-bench submit runs/mb ...)")
     p.add_argument("run", type=Path, help="a finished run folder (benchmarks/run.py --out)")
     p.add_argument("--submission-info", type=Path, default=None,
                    help="YAML/JSON with the submitter's fields (see above)")
