@@ -49,7 +49,8 @@ class DownloadRefused(OSError):
 
     def __init__(self, url: str, status: int | str, why: str, dest: str = "the cache") -> None:
         self.url, self.status = url, status
-        super().__init__(f"refused {url} (HTTP {status}): {why}; nothing was written. "
+        got = f"HTTP {status}" if isinstance(status, int) else "no HTTP response"
+        super().__init__(f"refused {url} ({got}): {why}; nothing was written. "
                          f"To go on, {TODO.format(dest=dest)}.")
 
 
@@ -147,7 +148,7 @@ class CheckedDownloader:
             except requests.exceptions.ConnectionError as exc:
                 if os.path.getsize(path) == have and not have and _unreachable(exc):
                     raise DownloadRefused(url, "none", f"the host cannot be reached "
-                                          f"(offline?): {exc}", self.dest) from exc
+                                          f"(offline?): {_short(exc)}", self.dest) from exc
                 last = (status, f"the connection broke after {os.path.getsize(path)} bytes: "
                         f"{exc}")
                 self.attempts.append(f"{status} broken")
@@ -212,6 +213,13 @@ def _chain(first: bytes, rest: Any):
     if first:
         yield first
     yield from rest
+
+
+def _short(exc: Exception) -> str:
+    """The useful part of a requests connection error (no pool and retry wrapping)."""
+    m = re.search(r"(Failed to resolve '[^']+'|Connection refused|Name or service not known|"
+                  r"No route to host|Network is unreachable)", str(exc))
+    return m.group(1) if m else type(exc).__name__
 
 
 def _unreachable(exc: Exception) -> bool:
