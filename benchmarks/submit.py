@@ -153,8 +153,8 @@ def matbench_step(args, summary: dict, info: dict, todo: list[str]) -> bool:
 
 # ---------------------------------------------------------------- Matbench Discovery
 def discovery_docs(run: Path, summary: dict, info: dict) -> list[tuple]:
-    """``(task, model, doc, predictions)`` for every discovery YAML of the run, rebuilt in
-    today's schema from its fold record, the submitter's fields filled in."""
+    """``(task, model, doc, yaml path, fold record)`` for every discovery YAML of the run,
+    rebuilt in today's schema from its fold record, the submitter's fields filled in."""
     import yaml
 
     from benchmarks.reports.discovery_yaml import _snake, apply_submission_info, model_yaml
@@ -218,7 +218,7 @@ def discovery_step(args, summary: dict, info: dict, todo: list[str]) -> bool:
     ok = True
     root = args.run / "submission" / "matbench-discovery"
     for task, model, doc, old, record in docs:
-        preds = {i: p for i, p in record["predictions"].items()}
+        preds = dict(record["predictions"])
         date = doc["dates"]["benchmark_added"]
         ref = write_prediction_file(old.parent / doc["model_key"], date, preds)
         doc["metrics"]["discovery"]["pred_file"].update(ref)
