@@ -55,6 +55,8 @@ class CompositionRF:
     ``input = "scope"``)."""
 
     input = "scope"
+    # the board's random-forest row (RF-SCM/Magpie): a reference, not a submission of the suite
+    matbench_reference = "matbench_v0.1_rf"
 
     def __init__(self, n_estimators: int = 300, seed: int = 0):
         self.n_estimators = n_estimators

@@ -5,9 +5,10 @@ model's) or a CSV ``fold,id,prediction`` (``--task`` names its task, or a ``task
 checks that it covers every official test fold exactly (missing and extra ids are errors
 naming them), scores each fold with the suite's metrics against the official targets, and
 adds the rows to ``--out``: per-fold records, ``summary.json``, ``leaderboard.md`` and parity
-plots, as ``benchmarks/run.py`` writes them (a run folder's own rows stay). Tasks of a results
-file that the suite does not run (e.g. MatBench's classification tasks) are named and left
-out. Exit status 2 for a file that cannot be read or does not cover the folds.
+plots, as ``benchmarks/run.py`` writes them (a run folder's own rows stay). All 13 MatBench
+v0.1 tasks are scored (the classification tasks as matbench scores them, ROC-AUC first); a
+task whose data is not at hand (offline) is named with the file it needs and left out.
+Exit status 2 for a file that cannot be read or does not cover the folds.
 """
 
 from __future__ import annotations
@@ -36,20 +37,24 @@ from benchmarks.reports.summary import (  # noqa: E402
     write_summary,
 )
 from benchmarks.tasks import Fold, TaskData, select  # noqa: E402
+from cloud.data import DataMissingError  # noqa: E402
 from cloud.fileio import write_json_atomic  # noqa: E402
 
 EXAMPLES = """Example:
   python benchmarks/score.py results.json.gz --name my_model --out runs/mb
   python benchmarks/score.py preds.csv --task matbench_jdft2d --name my_model --out runs/mb
+  python benchmarks/score.py --list-tasks
 """
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=EXAMPLES,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("predictions", type=Path,
+    p.add_argument("predictions", type=Path, nargs="?",
                    help="a MatBench results file (.json / .json.gz) or a CSV fold,id,prediction")
-    p.add_argument("--name", required=True, help="the leaderboard row's model name")
+    p.add_argument("--list-tasks", action="store_true",
+                   help="list the 13 MatBench v0.1 tasks, their inputs, metric and data state")
+    p.add_argument("--name", help="the leaderboard row's model name (required to score)")
     p.add_argument("--task", default=None, help="the task of a CSV without a task column")
     p.add_argument("--out", type=Path, default=Path("runs/scored"),
                    help="run folder to add the rows to (created when absent)")
@@ -117,8 +122,42 @@ def add_rows(out: Path, name: str, scored: dict, datas: dict, source: dict) -> d
     return summary
 
 
+def task_states(data_dir=None) -> list[dict]:
+    """Each MatBench task: inputs, primary metric, rows and where its data is (a local file,
+    an offline partial stand-in, or absent: the file it downloads)."""
+    from benchmarks.tasks.matbench import PARTIAL_SOURCES
+    from cloud.data import load_registry, locate
+
+    reg = load_registry()
+    out = []
+    for t in select("matbench"):
+        entry = reg[t.name]
+        found = locate(t.name, data_dir)
+        partial = PARTIAL_SOURCES.get(t.short, (None,))[0]
+        targets = f"{t.name}_targets" if f"{t.name}_targets" in reg else None
+        later = f"{entry.file_name} downloads from {entry.urls[0]}"
+        if found is not None:
+            state = f"here: {found[1]}"
+        elif partial and (p := locate(partial, data_dir)) is not None:
+            state = f"partial here: {p[1]}; {later}"
+        elif targets and (p := locate(targets, data_dir)) is not None:
+            state = f"targets only here (scoring works): {p[1]}; {later}"
+        else:
+            state = f"absent: {later}"
+        out.append({"task": t.name, "inputs": "composition" if t.composition_only else
+                    "structure", "metric": t.primary_metric, "rows": t.n_total, "data": state})
+    return out
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.list_tasks:
+        for s in task_states(args.data_dir):
+            print(f"{s['task']:24} {s['inputs']:11} {s['metric']:6} {s['rows']:>7}  {s['data']}")
+        return 0
+    if args.predictions is None or not args.name:
+        print("error: give a predictions file and --name (or --list-tasks)", file=sys.stderr)
+        return 2
     try:
         predictions = read_predictions(args.predictions, args.task, not args.no_verify_hash)
         if not predictions:
@@ -132,7 +171,17 @@ def main(argv=None) -> int:
         if not tasks:
             raise ValueError(f"{args.predictions}: no task of this suite "
                              f"({', '.join(suite)})")
-        datas = {t.name: official_data(t, args.data_dir) for t in tasks}
+        datas, no_data = {}, {}
+        for t in tasks:
+            try:
+                datas[t.name] = official_data(t, args.data_dir)
+            except DataMissingError as exc:  # e.g. offline: its dataset file is not here
+                no_data[t.name] = str(exc).splitlines()[0]
+        for name, why in no_data.items():
+            print(f"not scored ({name}): {why}", file=sys.stderr)
+        tasks = [t for t in tasks if t.name in datas]
+        if not tasks:
+            raise ValueError(f"{args.predictions}: none of its tasks has its data here")
         for t in tasks:
             check_coverage(t.name, predictions[t.name], datas[t.name].folds)
     except (CoverageError, ValueError, KeyError, OSError) as exc:
@@ -147,9 +196,9 @@ def main(argv=None) -> int:
     board = select(",".join(summary["tasks"]))
     (args.out / "leaderboard.md").write_text(leaderboard_markdown(summary, board))
     for t in tasks:
-        mae = summary["tasks"][t.name]["models"][args.name]["summary"]["mae"]
-        print(f"{t.name} {args.name}: MAE {mae['mean']:.4g} ± {mae['std']:.4g} (5 folds)",
-              file=sys.stderr)
+        score = summary["tasks"][t.name]["models"][args.name]["summary"][t.primary_metric]
+        print(f"{t.name} {args.name}: {t.primary_metric} {score['mean']:.4g} ± "
+              f"{score['std']:.4g} (5 folds)", file=sys.stderr)
     print(f"leaderboard: {args.out / 'leaderboard.md'}", file=sys.stderr)
     return 0
 

@@ -44,6 +44,7 @@ ENTRY_POINTS: dict[str, tuple[list[str], str]] = {
                                   "python scripts/paper_size_run.py"),
     "benchmarks/run.py": (["benchmarks/run.py"], "python benchmarks/run.py"),
     "benchmarks/score.py": (["benchmarks/score.py"], "python benchmarks/score.py"),
+    "benchmarks/submit.py": (["benchmarks/submit.py"], "python benchmarks/submit.py"),
     "benchmarks/regression_spread.py": (["benchmarks/regression_spread.py"],
                                         "python benchmarks/regression_spread.py"),
     "cloud/debye/__main__.py": (["-m", "cloud.debye"], "python -m cloud.debye"),

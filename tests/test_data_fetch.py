@@ -241,7 +241,7 @@ def test_interrupted_download_leaves_nothing(
     entry = fake_entry(real_file, (f"{base}/truncated",))
     dest = tmp_path / "cache" / "test" / "blob.bin"
     with pytest.raises(DataMissingError):
-        download(entry, dest, timeout=10)
+        download(entry, dest, timeout=10, backoff=0.01)
     assert not dest.exists() and no_partials(tmp_path / "cache")
 
 

@@ -1,5 +1,6 @@
-"""The committed MatBench results files, loaded the way users load them:
-``matbench.bench.MatbenchBenchmark.from_file(path)`` of the real matbench 0.6 package."""
+"""The committed MatBench results files, loaded the way users of the real PyPI matbench 0.6
+package load them (gzip files by the documented one-liner: 0.6's ``from_file`` reads plain
+text only)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ def committed_results() -> list[Path]:
 
 def test_committed_results_load_in_matbench(tmp_path):
     paths = committed_results()
-    assert len(paths) >= 10  # the submission folders of matbench_cpu and matbench_gpu
+    # the submission folders of matbench_cpu (CLOUD) and matbench_gpu (CLOUD + 4 ablations);
+    # gzip, loaded by the line the suite documents for matbench 0.6
+    assert len(paths) >= 6
     for path, res in zip(paths, matbench_load(paths, tmp_path), strict=True):
         assert res["is_valid"] and res["is_recorded"], path
         ours = read_matbench_results(path)
@@ -53,4 +56,4 @@ def test_matbench_scores_are_the_leaderboards(tmp_path):
             assert got["scores"]["mae"]["mean"] == pytest.approx(ours["mean"], rel=1e-12)
             assert got["scores"]["mae"]["std"] == pytest.approx(ours["std"], rel=1e-12)
             checked += 1
-    assert checked >= 10
+    assert checked >= 12

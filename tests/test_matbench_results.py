@@ -21,15 +21,14 @@ import pandas as pd
 import pytest
 
 from benchmarks.metrics import matbench_classification_metrics, regression_metrics, summarize_folds
+from benchmarks.reports.matbench_folder import info_json, write_submission_folder
 from benchmarks.reports.matbench_results import (
     REGRESSION_SCORES,
     content_hash,
-    info_json,
     predictions_from_results,
     read_matbench_results,
     task_scores,
     write_matbench_results,
-    write_submission_folder,
 )
 from cloud.data.folds import load_validation_folds
 from cloud.data.readers import read_matbench_targets
@@ -89,7 +88,11 @@ def test_roundtrip_compression_and_tampering(tmp_path: Path, jdft2d) -> None:
     plain = (tmp_path / "a.json").read_bytes()
     assert gzip.decompress((tmp_path / "a.json.gz").read_bytes()) == plain
     _write(tmp_path / "b.json.gz", jdft2d, user_metadata=meta, parameters={TASK: {"k": 1}})
-    assert (tmp_path / "b.json.gz").read_bytes() == plain  # matbench 0.6: plain, whatever the name
+    # a .gz name is gzip by default (the leaderboard's matbench opens it with gzip.open)
+    assert (tmp_path / "b.json.gz").read_bytes() == (tmp_path / "a.json.gz").read_bytes()
+    _write(tmp_path / "c.json.gz", jdft2d, user_metadata=meta, parameters={TASK: {"k": 1}},
+           compress=False)
+    assert (tmp_path / "c.json.gz").read_bytes() == plain
     assert list(json.loads(plain)) == [
         "@module", "@class", "version", "tasks", "user_metadata", "benchmark_name", "datestamp",
         "hash",
@@ -133,7 +136,7 @@ def test_partial_and_invalid_predictions(tmp_path: Path, jdft2d) -> None:
 
 
 def test_submission_folder(tmp_path: Path, jdft2d) -> None:
-    _write(tmp_path / "r.json", jdft2d, compress=True)  # gzip: decompressed on copy
+    _write(tmp_path / "r.json", jdft2d)  # plain: gzipped on copy
     script = tmp_path / "run_cloud.py"
     script.write_text("print('predict')\n")
     info = info_json(authors="A. Person", notes="5 folds")
@@ -144,7 +147,8 @@ def test_submission_folder(tmp_path: Path, jdft2d) -> None:
         "README.md", "info.json", "results.json.gz", "run_cloud.py"]
     readme = (out / "README.md").read_text()
     assert "git show abc1234:benchmarks/run.py > run.py" in readme
-    assert json.loads((out / "results.json.gz").read_bytes())  # plain, as matbench 0.6 reads
+    # gzip, as the leaderboard's matbench opens a .gz name
+    assert json.loads(gzip.decompress((out / "results.json.gz").read_bytes()))
     assert read_matbench_results(out / "results.json.gz")["hash"] == content_hash(
         read_matbench_results(tmp_path / "r.json")
     )
@@ -155,7 +159,11 @@ def test_submission_folder(tmp_path: Path, jdft2d) -> None:
     with pytest.raises(ValueError):
         write_submission_folder(tmp_path / "matbench_v0.1_x", tmp_path / "r.json", {}, "abc1234")
     with pytest.raises(ValueError, match="commit"):
-        write_submission_folder(tmp_path / "matbench_v0.1_y", tmp_path / "r.json", info, "")
+        write_submission_folder(tmp_path / "matbench_v0.1_y", tmp_path / "r.json", info, "",
+                                script=script)
+    with pytest.raises(ValueError, match=r"\.py or \.ipynb"):
+        write_submission_folder(tmp_path / "matbench_v0.1_z", tmp_path / "r.json", info,
+                                "abc1234")
 
 
 def test_hash_of_matbench_written_files() -> None:

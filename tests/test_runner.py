@@ -91,8 +91,8 @@ def test_partial_task_keeps_official_folds(shared_data):
 
 
 def test_task_selection():
-    assert len(select("matbench")) == 8
+    assert len(select("matbench")) == 13  # all of MatBench v0.1
     assert [t.name for t in select("matbench_jdft2d")] == ["matbench_jdft2d"]
-    assert len(select("all")) >= 8
+    assert len(select("all")) >= 13
     with pytest.raises(ValueError, match="unknown task"):
         select("matbench_nope")

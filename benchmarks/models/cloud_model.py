@@ -82,6 +82,8 @@ class CloudModel:
         first = self.members_[0]  # history, best epoch and attention: the first member's
         self.fold_record_ = {"history": first.fit.history, "best_epoch": first.fit.best_epoch,
                              "n_fit_rows": first.n_train, "n_val_rows": first.n_val,
+                             "model_params": model_params(
+                                 first.accelerator.unwrap_model(first.model)),
                              "pretrained": str(self.pretrained_) if self.pretrained_ else None,
                              "encoder": encoder_record(first.encoder, self.generators_)}
         if keep_dir is not None:  # e.g. for Debye curves or attention analyses after the run
@@ -122,6 +124,15 @@ class CloudModel:
 
     def _kind_record(self, result) -> dict:
         return {}
+
+    def parameter_count(self) -> int:
+        """Parameters of the network :meth:`fit` trains (built untrained, to count them)."""
+        from cloud.train.finetune import build_model, load_tokenizer
+
+        pretrained = self._pretrained_path()
+        tokenizer = load_tokenizer(pretrained, self.tokenizer)
+        return model_params(build_model(self.kind, tokenizer, pretrained, self.preset,
+                                        **self._model_config("cv")))
 
     def _generator_strings(self, X) -> list[str]:
         """The SCOPE strings with the generator part the encoder expects: the paper's
@@ -164,6 +175,13 @@ class CloudDebyeModel(CloudModel):
 
     def _kind_record(self, result) -> dict:
         return {"debye_loss": self.debye_loss, "n_fit_rows_without_theta": result.n_without_theta}
+
+
+def model_params(model) -> int:
+    """Parameters of one fine-tuned network (encoder with embeddings, plus head)."""
+    from cloud.model import count_parameters
+
+    return count_parameters(model, non_embedding=False)
 
 
 def encoder_record(encoder, generators: str) -> dict:

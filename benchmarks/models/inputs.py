@@ -2,7 +2,8 @@
 
 - ``scope``: the task's SCOPE strings (the SCOPE mode the model asks for);
 - ``composition``: pymatgen ``Composition`` with fractional amounts, from the structure when
-  the task has structures, else from the SCOPE string's composition part;
+  the task has structures, else from the SCOPE string's composition part (a composition-only
+  task's formulas: only these models run it);
 - ``structure``: pymatgen ``Structure``; a task whose inputs are precomputed SCOPE strings
   (no structures) cannot feed it (:func:`input_problem`).
 """
@@ -14,6 +15,9 @@ from benchmarks.tasks.base import TaskData
 
 def input_problem(data: TaskData, kind: str) -> str | None:
     """Why ``data`` cannot feed a model with input ``kind`` (``None``: it can)."""
+    if data.inputs == "composition" and kind != "composition":
+        return (f"input = {kind!r}, but the task's inputs are compositions only "
+                f"({data.source}): models with input = 'composition' run it")
     if kind == "structure" and data.structure_loader is None:
         return f"input = 'structure' needs structures, but the inputs are: {data.source}"
     return None
@@ -25,6 +29,10 @@ def model_inputs(data: TaskData, ids: list[str], kind: str) -> list:
     if kind == "scope":
         return texts
     if kind == "composition":
+        if data.inputs == "composition":
+            from pymatgen.core import Composition
+
+            return [Composition(t).fractional_composition for t in texts]
         if data.structure_loader is not None:
             return [s.composition.fractional_composition for s in structures(data, ids)]
         return [scope_composition(t) for t in texts]

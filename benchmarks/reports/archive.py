@@ -50,7 +50,8 @@ KEEP_NAMES = frozenset({
     "data.json", "element_rarity.csv",
 })
 KEEP_SUFFIXES = (".md", ".yaml", ".yml", ".sh", ".txt")
-KEEP_PATTERNS = (re.compile(r"attention_[\w-]+\.json$"),)
+# attention reports; a leaderboard submission folder's generated rerun script
+KEEP_PATTERNS = (re.compile(r"attention_[\w-]+\.json$"), re.compile(r"^run_[\w.-]+\.py$"))
 # fold files a test reads (tests/test_element_rarity.py checks a claim of docs/training.md on
 # the 5-fold predictions of these two models)
 KEEP_PATHS = tuple(f"phonon_log_cpu/cv/{model}/fold_{k}.json"

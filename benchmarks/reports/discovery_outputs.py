@@ -2,12 +2,11 @@
 
 - ``<model>-preds.csv``: ``material_id,e_form_per_atom`` (Matbench Discovery's prediction
   file layout); a stand-in's file starts with a ``# STAND-IN ...`` comment line;
-- ``<model>.yml``: the model YAML in Matbench Discovery's model schema
-  (``tests/model-schema.yml`` upstream) with ``metrics.discovery.{full_test_set,
-  unique_prototypes, most_stable_10k}``; stand-ins say so in ``model_name``, ``model_key``,
-  a leading comment and ``notes.stand_in``; fields only a submitter can fill (first
-  author's e-mail, ``repo``, ``pr_url``, ``model_params``) are listed in
-  ``notes.missing_for_submission`` instead of being invented;
+- ``<model>.yml``: the model YAML in today's Matbench Discovery model schema
+  (:mod:`benchmarks.reports.discovery_yaml`), ``<model_key>/<yyyy-mm-dd>-discovery.csv.gz``
+  its predictions file as upstream names and shapes it; stand-ins say so in ``model_name``,
+  ``model_key``, a leading comment and ``notes.stand_in``; fields only a submitter can fill
+  are left out and listed in ``notes.missing_for_submission`` instead of being invented;
 - ``<model>-roc.png``: ROC curve of the stability classification (full test set and unique
   prototypes), ``<model>-thresholds.csv``: the prediction-threshold table (Table S5 form);
 - ``data.json``: the task's data source, counts (duplicates merged, leaked ids removed,
@@ -26,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -35,25 +33,30 @@ import yaml
 
 from benchmarks.metrics import roc_curve_points
 from benchmarks.reports.discovery_skill import skill_lines, skill_summary
-from benchmarks.reports.matbench_results import CLOUD_BIBTEX
+from benchmarks.reports.discovery_yaml import (
+    PRED_COL,
+    model_key,
+    model_yaml,
+    pred_file_name,
+    write_prediction_file,
+)
 from benchmarks.tasks.discovery_scores import (
-    SUBSETS,
     predicted_hull,
     subset_metrics,
     threshold_key,
 )
 
-PRED_COL = "e_form_per_atom"
-ARXIV = "2506.17345"
-# DiscoveryMetricsSet of the model schema: these keys, all numbers
-YAML_METRICS = ("F1", "DAF", "Precision", "Recall", "Accuracy", "TPR", "FPR", "TNR", "FNR",
-                "TP", "FP", "TN", "FN", "MAE", "RMSE", "R2", "missing_preds")
-MODEL_TYPES = {"cloud": "Transformer", "composition_rf": "RF"}  # schema enum ModelType
 BOARD_COLS = ("F1", "DAF", "Precision", "Recall", "Accuracy", "TPR", "TNR", "MAE", "RMSE", "R2")
 S5_COLS = ("F1", "DAF", "Precision", "Accuracy", "TPR", "TNR")
 
 
 # ---------------------------------------------------------------- files per model
+def device_name() -> str:
+    from cloud.manifest import device_name as name
+
+    return name()
+
+
 def write_predictions(path: Path, predictions: dict[str, float], stand_in: str | None) -> Path:
     df = pd.DataFrame({"material_id": list(predictions), PRED_COL: list(predictions.values())})
     with open(path, "w", newline="") as fh:
@@ -96,96 +99,6 @@ def threshold_table(metrics: dict[str, float], thresholds) -> pd.DataFrame:
     return df
 
 
-def _authors() -> list[dict]:
-    """The CLOUD paper's authors, from the BibTeX entry the MatBench files use."""
-    names = re.search(r"author = \{(.+?)\},", CLOUD_BIBTEX).group(1).split(" and ")
-    return [{"name": " ".join(reversed([p.strip() for p in n.split(",")]))} for n in names]
-
-
-def _requirements() -> dict[str, str]:
-    out = {}
-    for dist in ("cloud-bench", "torch", "transformers", "pymatgen", "numpy", "pandas"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
-
-
-def model_yaml(task, model: str, record: dict, extra_notes: dict) -> dict:
-    """One model's YAML in Matbench Discovery's model schema (see the module docstring)."""
-    spec = record.get("config", {})
-    kind = spec.get("type", model)
-    stand = task.stand_in
-    today = dt.date.today().isoformat()
-    train = spec.get("train", {}) or {}
-    plugin = kind == "plugin"  # its paper, licence and settings are its submitter's
-    doc: dict = {
-        "model_name": f"{model} (CLOUD benchmark suite run)" + (" [STAND-IN]" if stand else ""),
-        "model_key": re.sub(r"[^a-zA-Z0-9.+-]", "-",
-                            f"{model}-{task.name}" + ("-stand-in" if stand else "")),
-        "model_version": f"cloud-bench {_requirements().get('cloud-bench', 'unknown')}",
-        "date_added": today,
-        "date_published": today,  # these predictions are not published elsewhere
-        "authors": _authors() if kind.startswith("cloud") else [
-            {"name": "missing" if kind == "plugin" else "CLOUD benchmark suite"}],
-        "trained_by": [{"name": "CLOUD benchmark suite (benchmarks/run.py)"}],
-        "doi": "missing" if plugin else f"https://doi.org/10.48550/arXiv.{ARXIV}",
-        "paper": "missing" if plugin else f"https://arxiv.org/abs/{ARXIV}",
-        "checkpoint_url": "missing",
-        "license": {"code": "missing" if plugin else "MIT", "checkpoint": "unreleased"},
-        "requirements": _requirements(),
-        "openness": "OSOD",
-        "trained_for_benchmark": True,
-        "train_task": "RP2RE",  # SCOPE of relaxed structures -> relaxed formation energy
-        "test_task": "IP2E",
-        "targets": "E",
-        "n_estimators": 1,
-        "training_cost": "missing",
-        "training_set": [] if stand else ["MP 2022"],
-        "hyperparams": dict(spec.get("params") or {}) if plugin else {
-            k: train[v] for k, v in (("learning_rate", "lr"), ("batch_size", "batch_size"),
-                                     ("epochs", "epochs")) if v in train},
-    }
-    if kind in MODEL_TYPES:
-        doc["model_type"] = MODEL_TYPES[kind]
-    metrics = record["metrics"]
-    missing = ["authors[0].email", "repo", "pr_url", "model_params"]
-    if plugin:
-        missing += ["authors", "doi", "paper", "license.code"]
-    if kind not in MODEL_TYPES:
-        missing.append(f"model_type (no schema value fits '{kind}')")
-    doc["notes"] = {
-        "Description": (f"plug-in {spec.get('class')} run by benchmarks/run.py"
-                        if kind == "plugin" else
-                        f"model '{model}' ({kind}) of benchmarks/run.py, fine-tuned on SCOPE "
-                        "strings") + "; predictions are formation energies per atom.",
-        "Training": f"{record.get('n_train')} training rows"
-                    + (f" ({record['n_fit_rows']} fit, {record['n_val_rows']} validation)"
-                       if "n_fit_rows" in record else ""),
-        **({"stand_in": stand} if stand else {}),
-        "roc_auc": {"full_test_set": metrics.get("roc_auc"),
-                    "unique_prototypes": metrics.get("uniq_proto/roc_auc")},
-        "subset_sizes": {SUBSETS[p]: metrics.get(f"{p}/n") for p in SUBSETS},
-        "prevalence": {SUBSETS[p]: metrics.get(f"{p}/prevalence") for p in SUBSETS},
-        "not_rounded": "metrics computed without Matbench Discovery's 3-decimal rounding of "
-                       "energies; rounded to 3 decimals here",
-        "dates": "date_added and date_published are the date of this run (the predictions "
-                 "are not published elsewhere)",
-        "missing_for_submission": missing,
-        **extra_notes,
-    }
-    discovery: dict = {"pred_col": PRED_COL}
-    for prefix, subset in SUBSETS.items():
-        vals = subset_metrics(metrics, prefix)
-        discovery[subset] = {k: (int(vals[k]) if k == "missing_preds" else
-                                 round(float(vals[k]), 3)) for k in YAML_METRICS}
-    doc["metrics"] = {"discovery": discovery, "phonons": "not applicable",
-                      "geo_opt": "not applicable", "diatomics": "not applicable",
-                      "md": "not applicable"}
-    return doc
-
-
 def _finite(obj):
     """NaN -> None, so the YAML holds plain numbers or nulls."""
     if isinstance(obj, dict):
@@ -198,8 +111,13 @@ def _finite(obj):
 
 
 def write_model_yaml(path: Path, doc: dict, stand_in: str | None) -> Path:
+    """The YAML, after a comment naming the stand-in and the fields still to fill in."""
     text = yaml.safe_dump(_finite(doc), sort_keys=False, allow_unicode=True, width=100)
-    path.write_text((f"# {stand_in}\n" if stand_in else "") + text)
+    todo = doc.get("notes", {}).get("missing_for_submission")
+    head = (f"# {stand_in}\n" if stand_in else "") + (
+        f"# To fill in before submitting: {', '.join(todo)} (cloud-bench submit RUN_DIR "
+        "--submission-info FILE)\n" if todo else "")
+    path.write_text(head + text)
     return path
 
 
@@ -258,6 +176,10 @@ def write_outputs(out_dir: Path, results: dict, adapters: dict) -> list[Path]:
                                              task.stand_in))
             if not task.stability or data is None:
                 continue
+            date = dt.date.today().isoformat()
+            key_dir = folder / model_key(task, model)
+            pred_ref = write_prediction_file(key_dir, date, preds)
+            written.append(key_dir / pred_file_name(date))
             record = folds[min(folds)]  # the family has one fold
             ids = list(record["predictions"])
             idx = data.rows(ids)
@@ -279,9 +201,9 @@ def write_outputs(out_dir: Path, results: dict, adapters: dict) -> list[Path]:
                 notes["wbm10k_stand_in"] = {
                     "data": adapters["discovery_wbm10k"].stand_in,
                     **{k: rec10k["metrics"][k] for k in ("mae", "rmse", "r2")}}
-            written.append(write_model_yaml(folder / f"{model}.yml",
-                                            model_yaml(task, model, record, notes),
-                                            task.stand_in))
+            doc = model_yaml(task, model, record, notes, date=date, device=device_name(),
+                             pred_file=pred_ref)
+            written.append(write_model_yaml(folder / f"{model}.yml", doc, task.stand_in))
         if skill and data is not None:
             path = folder / "report.md"
             path.write_text(report_markdown(task, data, skill, written[first:]))

@@ -20,12 +20,14 @@ predictions and the task's test targets) and stored in the file; on load matbenc
 the hash, the keys, the fold ids and the types, and ``MatbenchBenchmark.scores`` aggregates the
 stored fold scores with ``np.mean/max/min/std``. Scores come from :mod:`benchmarks.metrics`.
 
-Compression: matbench 0.6 (the last PyPI release) writes plain JSON text even to ``*.json.gz``
-and its ``from_file`` reads only plain text (a gzipped file fails with ``UnicodeDecodeError``);
-matbench issue #249 / PR #251 (2023, GitHub only) moved ``to_file`` to monty's ``dumpfn``, which
-gzips ``.gz`` names. :func:`write_matbench_results` writes what matbench 0.6 writes, plain JSON
-whatever the name, so that ``MatbenchBenchmark.from_file(path)`` loads the file as it is
-(``compress=True`` gzips, for the GitHub version); :func:`read_matbench_results` reads both.
+Compression: the leaderboard's CI (``scripts/test_submission.py`` with the ``matbench`` package
+of the repository's main branch) opens a name ending in ``.gz`` with ``gzip.open``: its
+``to_file`` writes through monty's ``dumpfn``, which gzips ``.gz`` names. The PyPI release 0.6
+writes plain JSON whatever the name and its ``from_file`` reads plain text only.
+:func:`write_matbench_results` gzips a ``.gz`` name (the decompressed bytes are what either
+version's ``to_file`` writes; gzip mtime 0, so equal content gives equal bytes) and writes other
+names as plain JSON; :func:`read_matbench_results` reads both. PyPI 0.6 users load a gzipped
+file with :data:`LOAD_WITH_MATBENCH_06`.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ import json
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,11 @@ from benchmarks.metrics import (
     regression_metrics,
     summarize_folds,
 )
-from cloud.fileio import write_json_atomic, write_text_atomic
 
 PathLike = str | os.PathLike[str]
+# how PyPI matbench 0.6 users load a gzipped results file (0.6's from_file reads plain text)
+LOAD_WITH_MATBENCH_06 = ("import gzip, json; from matbench.bench import MatbenchBenchmark; "
+                         'mb = MatbenchBenchmark.from_dict(json.load(gzip.open("results.json.gz")))')
 MATBENCH_VERSION = "0.6"
 BENCHMARK_NAME = "matbench_v0.1"
 DATESTAMP_FORMAT = "%Y.%m.%d %H:%M.%S"
@@ -76,18 +79,6 @@ MATBENCH_V01_TASKS: dict[str, tuple[str, str]] = {
     "matbench_phonons": ("regression", "last phdos peak"),
     "matbench_steels": ("regression", "yield strength"),
 }
-INFO_FIELDS = ("authors", "algorithm", "algorithm_long", "bibtex_refs", "notes", "requirements")
-CLOUD_BIBTEX = (
-    "@article{Xu2025CLOUD,\n"
-    "  title = {CLOUD: A Scalable and Physics-Informed Foundation Model for Crystal"
-    " Representation Learning},\n"
-    "  author = {Xu, Changwen and Zhu, Shang and Viswanathan, Venkatasubramanian},\n"
-    "  journal = {arXiv preprint arXiv:2506.17345},\n"
-    "  year = {2025},\n"
-    "  doi = {10.48550/arXiv.2506.17345}\n"
-    "}"
-)
-
 Predictions = Mapping[str, Sequence[Mapping[str, Any] | None]]
 
 
@@ -259,25 +250,26 @@ def write_matbench_results(
     *,
     user_metadata: Mapping[str, Any] | None = None,
     parameters: Mapping[str, Any] | None = None,
-    compress: bool = False,
+    compress: bool | None = None,
     **kwargs: Any,
 ) -> dict[str, Any]:
     """Build the results document (:func:`build_results`; ``targets``, ``folds`` and
     ``datestamp`` pass through ``kwargs``), write it to ``path`` and return it.
 
-    The file is plain JSON whatever its name (what matbench 0.6's ``to_file`` writes and its
-    ``from_file`` reads); ``compress=True`` gzips it (mtime 0: equal content, equal bytes).
+    ``compress`` (default: whether the name ends in ``.gz``) gzips :func:`dumps` of the
+    document, as the leaderboard's ``matbench`` writes and reads it; else plain JSON.
     """
     doc = build_results(predictions, user_metadata=user_metadata, parameters=parameters, **kwargs)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = dumps(doc)
-    if compress:
-        with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-            gz.write(payload)
-    else:
-        path.write_bytes(payload)
+    compress = path.name.endswith(".gz") if compress is None else compress
+    path.write_bytes(gzip_bytes(dumps(doc)) if compress else dumps(doc))
     return doc
+
+
+def gzip_bytes(payload: bytes) -> bytes:
+    """``payload`` gzipped with mtime 0 and no file name (equal content, equal bytes)."""
+    return gzip.compress(payload, mtime=0)
 
 
 def read_matbench_results(path: PathLike, *, verify_hash: bool = True) -> dict[str, Any]:
@@ -316,102 +308,4 @@ def task_scores(doc: Mapping[str, Any]) -> dict[str, dict[str, dict[str, float]]
         folds = [f for f in task["results"].values() if f.get("data")]
         if folds and len(folds) == len(task["results"]):
             out[name] = summarize_folds([f["scores"] for f in folds])
-    return out
-
-
-# ---------------------------------------------------------------- leaderboard submission
-def _version(dist: str) -> str | None:
-    try:
-        return importlib_metadata.version(dist)
-    except importlib_metadata.PackageNotFoundError:
-        return None
-
-
-def default_requirements() -> dict[str, list[str]]:
-    """``{"python": [...]}`` pinning the installed suite and its main dependencies, plus
-    ``matbench==0.6`` (the version whose results format the file follows)."""
-    pins = [f"matbench=={MATBENCH_VERSION}"]
-    for dist in ("cloud-bench", "torch", "transformers", "numpy", "pandas", "scikit-learn"):
-        v = _version(dist)
-        if v:
-            pins.append(f"{dist}=={v}")
-    return {"python": pins}
-
-
-def info_json(
-    *,
-    authors: str,
-    algorithm: str = "CLOUD",
-    algorithm_long: str = (
-        "CLOUD: a BERT-style transformer pre-trained (masked language modelling) on SCOPE "
-        "strings -- space-group generators, Wyckoff letters and compositions of ~6.3M OPTIMADE "
-        "crystals -- and fine-tuned per task with an MLP head (arXiv 2506.17345)."
-    ),
-    bibtex_refs: str = CLOUD_BIBTEX,
-    notes: str = "",
-    requirements: Mapping[str, Sequence[str]] | None = None,
-) -> dict[str, Any]:
-    """The ``info.json`` of a MatBench leaderboard submission (the six fields it requires)."""
-    info = {
-        "authors": authors,
-        "algorithm": algorithm,
-        "algorithm_long": algorithm_long,
-        "bibtex_refs": bibtex_refs,
-        "notes": notes,
-        "requirements": dict(requirements) if requirements else default_requirements(),
-    }
-    empty = [k for k in INFO_FIELDS if k != "notes" and not info[k]]
-    if empty:
-        raise ValueError(f"info.json fields must not be empty: {empty}")
-    if not 5 <= len(algorithm) <= 15:
-        warnings.warn("matbench asks for a 5-15 character 'algorithm' name", stacklevel=2)
-    return info
-
-
-def submission_readme(name: str, commit: str, sources: Sequence[str]) -> str:
-    """The README of a submission folder: which source files, at which commit, made it (the
-    leaderboard wants the files themselves in the pull request; they are taken from that
-    commit then, not copied into every run)."""
-    files = "\n".join(f"- `{s}`" for s in sources)
-    shows = " && ".join(f"git show {commit}:{s} > {Path(s).name}" for s in sources)
-    return (f"# {name}\n\n`results.json.gz` and `info.json` of a MatBench leaderboard "
-            f"submission, made at commit `{commit}` of this repository by:\n\n{files}\n\n"
-            f"For the leaderboard's pull request, add the source files from that commit:\n\n"
-            f"```\n{shows}\n```\n")
-
-
-def write_submission_folder(
-    out_dir: PathLike,
-    results_path: PathLike,
-    info: Mapping[str, Any],
-    commit: str,
-    sources: Sequence[str] = ("benchmarks/run.py",),
-    script: PathLike | None = None,
-) -> Path:
-    """Lay out ``matbench_v0.1_<name>/`` as the leaderboard expects: ``results.json.gz`` (the
-    content as matbench 0.6's ``to_file`` writes it: plain JSON, decompressed when the source
-    is gzip, so ``MatbenchBenchmark.from_file`` loads it), ``info.json``, a ``README.md``
-    naming the source files (repository paths, ``.py`` or ``.ipynb``) at ``commit``, and
-    ``script`` (a small generated file that reruns the command) when given. The results are
-    hash-checked first; returns ``out_dir``."""
-    out = Path(out_dir)
-    if not out.name.startswith(f"{BENCHMARK_NAME}_"):
-        warnings.warn(f"matbench names folders {BENCHMARK_NAME}_<algorithm>", stacklevel=2)
-    missing = [k for k in INFO_FIELDS if k not in info or (k != "notes" and not info[k])]
-    if missing:
-        raise ValueError(f"info is missing required fields: {missing}")
-    read_matbench_results(results_path)
-    bad = [s for s in sources if Path(s).suffix not in (".py", ".ipynb")]
-    if not sources or bad or not commit:
-        raise ValueError(f"need a commit and at least one .py or .ipynb source file "
-                         f"(got {commit!r}, {list(sources)})")
-    out.mkdir(parents=True, exist_ok=True)
-    raw = Path(results_path).read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    (out / "results.json.gz").write_bytes(raw)
-    write_json_atomic(out / "info.json", dict(info), indent=2, default=None, newline=True)
-    write_text_atomic(out / "README.md", submission_readme(out.name, commit, sources))
-    if script is not None:
-        write_text_atomic(out / Path(script).name, Path(script).read_text())
     return out

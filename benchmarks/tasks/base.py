@@ -43,6 +43,8 @@ class TaskData:
     # id -> structure (pymatgen dict or Structure), read when a model asks for structures;
     # None: the task has no structures (precomputed SCOPE strings)
     structure_loader: Callable[[], Mapping[str, object]] | None = None
+    # "composition": ``texts`` are formulas, the only input (composition-only tasks)
+    inputs: str = "scope"
 
     def __post_init__(self):
         if self.n_available is None:

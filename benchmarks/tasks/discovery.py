@@ -67,6 +67,8 @@ class DiscoveryTask(TaskAdapter):
     stability = True  # hull distances known: stability metrics
     stand_in: str | None = None  # the label every output of a stand-in carries
     data_label = ""  # which data a leaderboard row ran on
+    # what the models train on, as the model YAML's training_sets names it
+    training_sets: tuple[str, ...] = ("MP 2022",)
     thresholds = THRESHOLDS
 
     def __init__(self, sample: tuple[int, int] | None = None):
@@ -171,6 +173,7 @@ class MptsTask(DiscoveryTask):
     stand_in = ("STAND-IN, not Matbench Discovery: Materials Project time split (train: "
                 "MP-20 binaries/ternaries + MPTS-52 val, test: MPTS-52 test, newer)")
     data_label = "stand-in: MP time split, MPTS-52 test (newer MP entries)"
+    training_sets = ("MP-20 binaries/ternaries (val, test)", "MPTS-52 val")
 
     def tables(self, data_dir) -> Tables:
         return mpts_tables(data_dir)
@@ -191,6 +194,7 @@ class Wbm10kTask(DiscoveryTask):
                 f"{N_WBM}), uncorrected WBM energies (the WBM paper's e_form, not "
                 "MP2020-corrected); formation-energy metrics only")
     data_label = "stand-in: WBM relaxed structures, uncorrected WBM energies"
+    training_sets = MptsTask.training_sets
 
     def tables(self, data_dir) -> Tables:
         return wbm10k_tables(data_dir)

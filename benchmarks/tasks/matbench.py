@@ -1,9 +1,15 @@
-"""MatBench v0.1: the 8 regression tasks, official 5 folds.
+"""MatBench v0.1: all 13 tasks, official 5 folds.
 
 Inputs, in order of preference: the canonical dataset file (structures, encoded by the
 project); else an offline partial source — the perovskite structure subset, or the
 paper's own SCOPE strings for dielectric. A task with only part of its rows runs on those
 rows within the official folds, and every output says "partial: N of M rows".
+
+The four composition tasks (expt_gap, expt_is_metal, glass, steels) give formulas only: models
+whose input is a composition run them, the others are skipped with the reason. The three
+classification tasks (expt_is_metal, glass, mp_is_metal) are scored as matbench scores them
+(ROC-AUC first; :func:`benchmarks.metrics.matbench_classification_metrics`), predictions being
+the probability of the positive class.
 """
 
 from __future__ import annotations
@@ -13,9 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.metrics import matbench_classification_metrics
 from benchmarks.tasks.base import Fold, TaskAdapter, TaskData, resolve_or_offline
 from benchmarks.tasks.scope_inputs import encode_structures
 from cloud.data import (
+    MATBENCH_CLASSIFICATION_TASKS,
+    MATBENCH_COMPOSITION_TASKS,
     load_registry,
     matbench_folds,
     read_matbench_json,
@@ -26,7 +35,7 @@ from cloud.data import (
 )
 
 TASKS = ("jdft2d", "phonons", "dielectric", "log_gvrh", "log_kvrh", "perovskites", "mp_gap",
-         "mp_e_form")
+         "mp_e_form", "expt_gap", "expt_is_metal", "glass", "mp_is_metal", "steels")
 # offline partial sources: registry key, and whether it holds structures or SCOPE strings
 PARTIAL_SOURCES = {
     "perovskites": ("matbench_perovskites_subset", "structures"),
@@ -43,6 +52,15 @@ class MatbenchTask(TaskAdapter):
         self.name = f"matbench_{short}"
         entry = load_registry()[self.name]
         self.target, self.unit, self.n_total = entry.target.column, entry.target.unit, entry.n_rows
+        self.classification = self.name in MATBENCH_CLASSIFICATION_TASKS
+        self.composition_only = self.name in MATBENCH_COMPOSITION_TASKS
+        if self.classification:
+            self.primary_metric = "rocauc"
+
+    def metrics(self, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+        if self.classification:
+            return matbench_classification_metrics(y_true, y_pred)
+        return super().metrics(y_true, y_pred)
 
     def _folds(self, ids: list[str]) -> list[Fold]:
         have = set(ids)
@@ -52,6 +70,8 @@ class MatbenchTask(TaskAdapter):
     def load(self, data_dir=None, mode: str = "paper", progress: bool = True) -> TaskData:
         key, kind = PARTIAL_SOURCES.get(self.short, (None, None))
         path, offline = resolve_or_offline(self.name, key, data_dir)
+        if self.composition_only:
+            return self._from_compositions(path)
         if not offline:
             return self._from_structures(path, f"structures: {path.name} (encoded, {mode})",
                                          mode, progress)
@@ -64,11 +84,25 @@ class MatbenchTask(TaskAdapter):
         df = read_matbench_json(path, task=self.name)
         target = df[self.target] if self.target in df.columns else df.iloc[:, -1]
         ids, texts, y, _, errors = encode_structures(list(df.index), list(df["structure"]),
-                                                     target.to_numpy(), mode, progress)
+                                                     target.to_numpy(dtype=float), mode, progress)
         return TaskData(ids, texts, y, self._folds(ids), self.n_total, source, encoded_mode=mode,
                         errors=errors, checksums={path.name: sha256sum(path)},
                         n_available=len(df),
                         structure_loader=partial(structure_table, path, self.name))
+
+    def _from_compositions(self, path: Path) -> TaskData:
+        """Formulas and targets of a composition-only task (no structures, no SCOPE)."""
+        df = read_matbench_json(path, task=self.name)
+        y = df[self.target].to_numpy(dtype=float)  # classification: 1.0 / 0.0
+        ok = np.isfinite(y)
+        ids = [i for i, good in zip(df.index, ok, strict=True) if good]
+        errors = [(i, "nan_target", "target is NaN")
+                  for i, good in zip(df.index, ok, strict=True) if not good]
+        return TaskData(ids, [str(c) for c in df.loc[ids, "composition"]], y[ok],
+                        self._folds(ids), self.n_total,
+                        f"compositions: {path.name} (formulas only)", errors=errors,
+                        checksums={path.name: sha256sum(path)}, n_available=len(df),
+                        inputs="composition")
 
     def _from_scope_strings(self, path: Path, data_dir) -> TaskData:
         """The paper's SCOPE strings (dielectric): targets from the official targets table."""
@@ -89,9 +123,9 @@ class MatbenchTask(TaskAdapter):
     def write_family_outputs(self, out_dir: Path, results: dict) -> list[Path]:
         """matbench's results file and leaderboard submission folder per model, for the
         tasks that ran all 5 folds on complete data (matbench rejects anything less)."""
-        from benchmarks.reports.matbench_submission import write_model_submission
+        from benchmarks.reports.matbench_submission import write_run_submissions
 
-        written = []
+        per_model = {}
         models = dict.fromkeys(m for r in results.values() for m in r["models"])
         for model in models:
             preds, targets, folds, records = {}, {}, {}, {}
@@ -104,9 +138,8 @@ class MatbenchTask(TaskAdapter):
                 folds[task] = matbench_folds(task)
                 records[task] = task_records
             if preds:
-                written += write_model_submission(out_dir / "matbench", model, preds, targets,
-                                                  folds, records)
-        return written
+                per_model[model] = (preds, targets, folds, records)
+        return write_run_submissions(out_dir / "matbench", per_model)
 
 
 def structure_table(path: Path, task: str | None = None) -> dict[str, object]:

@@ -1,8 +1,9 @@
 """Download and checksum verification of registered data files.
 
-Downloads stream into a temporary file next to the destination and are renamed into place
-only after the checksum matched, so an interrupted or refused download never leaves a partial
-file behind. Files already on disk (in the download cache or in a local data directory) are
+Downloads go through ``pooch`` (a temporary file next to the destination, renamed into place
+only after the checksum matched) with :class:`~cloud.data.http_download.CheckedDownloader` as
+its transport (figshare API URLs, bounded retries, resume, refusal of empty and HTML bodies,
+a progress bar), so an interrupted or refused download never leaves a file behind. Files already on disk (in the download cache or in a local data directory) are
 verified again before use: a file that no longer matches is refused, never silently re-used.
 """
 
@@ -13,7 +14,6 @@ import http.client
 import json
 import logging
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .http_download import CheckedDownloader, DownloadRefused, figshare_api_url
 from .registry import Checksum, Entry
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ USER_AGENT = "cloud-bench/0.1 (+urllib)"
 FIGSHARE_API = "https://api.figshare.com/v2"
 ENV_FIGSHARE_API = "CLOUD_FIGSHARE_API"
 TIMEOUT_S = 60.0
+BACKOFF_S = 1.0
 SIDECAR_SUFFIX = ".sha256"
 HINT = (
     "To use a local copy instead, pass --data-dir DIR (or set CLOUD_DATA_DIR=DIR) "
@@ -132,6 +134,18 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
+def write_sidecar(path: Path, sha: str) -> None:
+    """Record a download's sha256 and size (``<sha256>  <name>`` then ``bytes <n>``)."""
+    sidecar_path(path).write_text(f"{sha}  {path.name}\nbytes {path.stat().st_size}\n",
+                                  encoding="utf-8")
+
+
+def _sidecar(side: Path) -> tuple[str, int | None]:
+    lines = side.read_text(encoding="utf-8").splitlines()
+    size = next((int(x.split()[1]) for x in lines[1:] if x.startswith("bytes ")), None)
+    return lines[0].split()[0].lower(), size
+
+
 def _mismatch(path: Path, got: dict[str, str], expected: list[str]) -> ChecksumError:
     return ChecksumError(
         f"checksum mismatch for {path}: got "
@@ -180,10 +194,11 @@ def verify_detail(
         expected.append(f"sha256:{entry.offline.sha256} (registry offline copy)")
     side = sidecar_path(p)
     if side.is_file():
-        recorded = side.read_text(encoding="utf-8").split()[0].lower()
-        if recorded == sha:
+        recorded, size = _sidecar(side)
+        if recorded == sha and size in (None, p.stat().st_size):
             return Verified(sha, "sidecar")
-        expected.append(f"sha256:{recorded} (recorded at download in {side.name})")
+        expected.append(f"sha256:{recorded}" + (f", {size} bytes" if size is not None else "")
+                        + f" (recorded at download in {side.name})")
     if expected:
         raise _mismatch(p, got, expected)
     log.warning(
@@ -238,35 +253,26 @@ def figshare_source(
     )
 
 
-def _stream(url: str, dest: Path, checksum: Checksum | None, timeout: float) -> str:
-    """Download ``url`` to ``dest`` atomically; return sha256. Raises on mismatch/network error."""
+def _stream(url: str, dest: Path, checksum: Checksum | None, timeout: float,
+            backoff: float = BACKOFF_S, progressbar: bool | None = None) -> str:
+    """Download ``url`` to ``dest`` through pooch (temporary file, hash check, then the move);
+    return the sha256. Raises :class:`DownloadRefused` or :class:`ChecksumError`."""
+    import pooch
+
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
+    downloader = CheckedDownloader(timeout=timeout, backoff=backoff, progressbar=progressbar,
+                                   dest=str(dest))
+    known = f"{checksum.algorithm}:{checksum.value}" if checksum else None
+    logging.getLogger("pooch").setLevel(logging.WARNING)
     try:
-        algos = dict.fromkeys(["sha256"] + ([checksum.algorithm] if checksum else []))
-        hashers = {a: hashlib.new(a) for a in algos}
-        n = 0
-        with os.fdopen(fd, "wb") as out, _open_url(url, timeout) as resp:
-            length = resp.headers.get("Content-Length") if hasattr(resp, "headers") else None
-            while chunk := resp.read(CHUNK):
-                out.write(chunk)
-                n += len(chunk)
-                for h in hashers.values():
-                    h.update(chunk)
-        if length is not None and str(length).isdigit() and int(length) != n:
-            raise OSError(f"truncated download from {url}: {n} of {length} bytes")
-        got = {a: h.hexdigest() for a, h in hashers.items()}
-        if checksum is not None and got[checksum.algorithm] != checksum.value:
-            raise ChecksumError(
-                f"refused download of {url}: {checksum.algorithm} {got[checksum.algorithm]} "
-                f"!= expected {checksum.value}; nothing was written to {dest}"
-            )
-        os.replace(tmp, dest)
-        return got["sha256"]
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        pooch.retrieve(figshare_api_url(url), known, fname=dest.name, path=dest.parent,
+                       downloader=downloader, progressbar=False)
+    except ValueError as exc:
+        if "does not match the known hash" not in str(exc):
+            raise
+        raise ChecksumError(f"refused download of {url}: {exc}; nothing was written to "
+                            f"{dest}") from None
+    return sha256sum(dest)
 
 
 def download(
@@ -275,14 +281,18 @@ def download(
     *,
     timeout: float = TIMEOUT_S,
     figshare_api: str | None = None,
+    backoff: float = BACKOFF_S,
+    progressbar: bool | None = None,
 ) -> str:
     """Download an entry's canonical file to ``dest`` (tried URL by URL); return its sha256.
 
     The published checksum is enforced: a mismatching download is deleted and
     :class:`ChecksumError` raised. Network failures on every source raise
     :class:`DataMissingError` whose message names the file, the checksum and the URLs.
-    Entries without a published checksum get their sha256 recorded in a sidecar file
-    (``<file>.sha256``) that later verifications enforce.
+    Entries without a published checksum get their sha256 and size recorded in a sidecar
+    file (``<file>.sha256``) that later verifications enforce. Responses that are not the file
+    (empty, HTML, 4xx, cut short after the retries; see :mod:`cloud.data.http_download`) are
+    refused: nothing is written to the cache or a sidecar.
     """
     dest = Path(dest)
     errors: list[str] = []
@@ -297,9 +307,12 @@ def download(
     mismatch: ChecksumError | None = None
     for url, cs in sources:
         try:
-            sha = _stream(url, dest, cs, timeout)
+            sha = _stream(url, dest, cs, timeout, backoff, progressbar)
         except ChecksumError as exc:
             mismatch = exc
+            errors.append(str(exc))
+            continue
+        except DownloadRefused as exc:
             errors.append(str(exc))
             continue
         except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
@@ -312,13 +325,13 @@ def download(
                 sha,
                 sidecar_path(dest).name,
             )
-            sidecar_path(dest).write_text(f"{sha}  {dest.name}\n", encoding="utf-8")
+            write_sidecar(dest, sha)
         elif entry.checksum is None:  # figshare-computed md5 matched; keep the sha256 as well
-            sidecar_path(dest).write_text(f"{sha}  {dest.name}\n", encoding="utf-8")
+            write_sidecar(dest, sha)
         log.info("downloaded %s -> %s (sha256 %s)", url, dest, sha)
         return sha
     if mismatch is not None:
         raise ChecksumError("; ".join(errors)) from mismatch
     raise DataMissingError(
-        missing_message(entry, dest.name, "download failed (offline?): " + "; ".join(errors))
+        missing_message(entry, dest.name, "download refused or failed: " + "; ".join(errors))
     )

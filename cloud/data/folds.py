@@ -52,8 +52,20 @@ def matbench_folds(
 
     ``ids`` are the task's mb ids in MatBench row order (e.g. the ``mbid`` column of its targets
     table); by default they are generated from the registry's row count, which needs no data.
+    The classification tasks' folds are stratified by label (matbench's ``StratifiedKFold``):
+    they come from the official validation file, and ``ids`` only filters them.
     """
+    from .registry import MATBENCH_CLASSIFICATION_TASKS
+
     task = matbench_task(task)
+    if task in MATBENCH_CLASSIFICATION_TASKS:
+        folds = load_validation_folds()
+        if task not in folds:
+            raise KeyError(f"{task}: not in the MatBench validation file found (the offline "
+                           "copy holds the 8 regression tasks; the canonical file all 13)")
+        keep = None if ids is None else set(ids)
+        return [Fold(*[[i for i in part if keep is None or i in keep] for part in f])
+                for f in folds[task]]
     if ids is None:
         n = load_registry()[task].n_rows
         if n is None:

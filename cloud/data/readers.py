@@ -200,8 +200,13 @@ def read_matbench_targets(task: str, data_dir: PathLike | None = None) -> pd.Dat
     """The targets table of a MatBench task (``mbid`` index; target, composition, spg_num, crys_sys).
 
     Rows are in MatBench order (``mb-<task>-1`` first), i.e. the order the official folds index.
+    A task without a registered targets table (the five tasks the offline copy lacks) reads
+    its dataset file instead: ``mbid`` index, the target and its input column.
     """
     task = matbench_task(task)
+    if f"{task}_targets" not in load_registry():
+        df = read_matbench_json(resolve(task, data_dir=data_dir), task=task)
+        return df.drop(columns=["structure"], errors="ignore").rename_axis("mbid")
     df = _read_csv(resolve(f"{task}_targets", data_dir=data_dir))
     return df.set_index("mbid")
 

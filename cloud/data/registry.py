@@ -28,7 +28,18 @@ MATBENCH_TASKS = (
     "matbench_mp_gap",
     "matbench_perovskites",
     "matbench_phonons",
-)
+    "matbench_expt_gap",
+    "matbench_expt_is_metal",
+    "matbench_glass",
+    "matbench_mp_is_metal",
+    "matbench_steels",
+)  # all 13 tasks of MatBench v0.1
+# scored by ROC-AUC, accuracy, balanced accuracy and F1; their folds are stratified by label
+MATBENCH_CLASSIFICATION_TASKS = ("matbench_expt_is_metal", "matbench_glass",
+                                 "matbench_mp_is_metal")
+# inputs are formulas only (no structures): only models whose input is a composition run them
+MATBENCH_COMPOSITION_TASKS = ("matbench_expt_gap", "matbench_expt_is_metal", "matbench_glass",
+                              "matbench_steels")
 UNCONVBENCH_TASKS = ("2d_e_exf", "2d_e_tot", "2d_gap", "qmof", "supercon", "defected")
 # suite task name -> the unconvbench package's task name (its ids and file names use the latter)
 UNCONVBENCH_UPSTREAM = {
