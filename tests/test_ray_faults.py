@@ -191,19 +191,17 @@ def test_ctrl_c_on_a_ray_run_stops_cleanly_at_any_moment(moment, shared_data, tm
 
 
 def test_the_test_cluster_listens_on_loopback_only(ray_cluster):
-    """Every listening socket of the tests' Ray processes is on 127.0.0.1 (or its IPv6
-    mapping), none on the machine's network address."""
+    """Every listening socket of the tests' Ray cluster (this process and what it started:
+    GCS, raylet, agents, workers; not other Ray clusters on the machine) is on 127.0.0.1 (or
+    its IPv6 mapping), none on the machine's network address."""
     listening = []
-    for proc in psutil.process_iter(["name", "cmdline"]):
-        command = " ".join(proc.info["cmdline"] or [])
-        if not (proc.info["name"] in ("gcs_server", "raylet") or command.startswith("ray::")
-                or "ray/_private" in command or "ray/dashboard" in command):
-            continue
+    this = psutil.Process()
+    for proc in [this, *this.children(recursive=True)]:
         try:
             conns = proc.net_connections(kind="inet")
+            name = proc.name()
         except (psutil.AccessDenied, psutil.NoSuchProcess):
             continue
-        listening += [(proc.info["name"], c.laddr.ip) for c in conns
-                      if c.status == psutil.CONN_LISTEN]
+        listening += [(name, c.laddr.ip) for c in conns if c.status == psutil.CONN_LISTEN]
     assert listening, "no listening Ray process found"
     assert all(ip in ("127.0.0.1", "::ffff:127.0.0.1", "::1") for _, ip in listening), listening
