@@ -27,7 +27,8 @@ def composition_features(texts: list[str]) -> np.ndarray:
     and thread count, and whatever order the SCOPE string lists its elements in. (They were
     ``frac @ props`` before; OpenBLAS picks its kernel by processor, the last bits moved, and
     the random forest, which breaks ties between equally good splits by those bits, grew
-    other trees on other machines.)
+    other trees on other machines.) Squares are products, never ``**`` (libm's ``pow``,
+    whose glibc variant is chosen by processor: with or without FMA).
     """
     props = element_property_table(PROPERTIES)  # NaN where pymatgen has no value
     fill = [math.fsum(c[~np.isnan(c)]) / int((~np.isnan(c)).sum()) for c in props.T]
@@ -44,7 +45,8 @@ def composition_features(texts: list[str]) -> np.ndarray:
         for j in range(n_props):
             col = p[:, j]
             mean = math.fsum(w * v for w, v in zip(frac, col, strict=True))
-            var = math.fsum(w * (v - mean) ** 2 for w, v in zip(frac, col, strict=True))
+            dev = [v - mean for v in col]  # squared as d * d: ** calls libm's pow (FMA variant)
+            var = math.fsum(w * (d * d) for w, d in zip(frac, dev, strict=True))
             out[row, len(SYMBOLS) + j::n_props][:4] = (mean, math.sqrt(max(var, 0.0)),
                                                         col.min(), col.max())
     return out

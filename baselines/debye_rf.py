@@ -7,7 +7,10 @@ implies (:func:`cloud.debye.inverse.theta_from_value`: exact, the Debye model is
 row's atoms per cell. It measures how much of CLOUD-DEBYE's skill the physics and the
 chemistry alone give, without symmetry or a neural network. Training labels no Debye solid
 reproduces (U below 3NRT) have no Θ: they cannot be fitted and are counted in the fold
-record, not dropped silently.
+record, not dropped silently. Every step after the composition features is float64 with the
+same bits on every processor (:mod:`cloud.debye.exact`, and log/exp from
+:mod:`cloud.debye.fixedmath`, not numpy's processor-dispatched ones): the regression stage
+compares this baseline exactly.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from baselines.composition import CompositionRF, composition_rf_predictions
+from cloud.debye import fixedmath
 
 
 class DebyeRF(CompositionRF):
@@ -25,10 +29,10 @@ class DebyeRF(CompositionRF):
     predicts = "debye_temperature"
 
     def fit(self, X: list, y: np.ndarray) -> DebyeRF:
-        return super().fit(X, np.log(np.asarray(y, dtype=float)))
+        return super().fit(X, fixedmath.log(np.asarray(y, dtype=float)))
 
     def predict(self, X: list) -> np.ndarray:
-        return np.exp(super().predict(X))
+        return fixedmath.exp(super().predict(X))
 
 
 def debye_rf_predictions(train_texts, train_values, train_n_atoms, test_texts, test_n_atoms,
@@ -44,9 +48,10 @@ def debye_rf_predictions(train_texts, train_values, train_n_atoms, test_texts, t
     if not has.any():
         raise ValueError("no training label implies a Debye temperature")
     texts = np.asarray(list(train_texts), dtype=object)
-    log_theta = composition_rf_predictions(texts[has], np.log(theta[has]), list(test_texts),
-                                           n_estimators=n_estimators, seed=seed)
-    test_theta = np.exp(log_theta)
+    log_theta = composition_rf_predictions(texts[has], fixedmath.log(theta[has]),
+                                           list(test_texts), n_estimators=n_estimators,
+                                           seed=seed)
+    test_theta = fixedmath.exp(log_theta)
     values = debye_values(target, test_theta, test_n_atoms, temperature)
     return {"predictions": values, "theta": test_theta,
             "n_without_theta": int((~has).sum())}

@@ -9,7 +9,9 @@ else that differs (a metric beyond it, a task skipped <-> done, a model or task 
 gone, other input rows) fails with a table of what moved (exit status 1).
 
 ``python benchmarks/regression.py update`` runs the same and rewrites the baseline: the only
-way the baseline changes. ``--summary FILE`` compares (or records) an existing
+way the baseline changes. ``update --models a,b`` re-records only those models' entries (their
+metrics and kinds in every task) and keeps everything else as it was: for a change meant to
+move one model's numbers. ``--summary FILE`` compares (or records) an existing
 ``summary.json`` of such a run instead of running one.
 
 The run sees only the data directory (``--data-dir``, else ``$CLOUD_DATA_DIR``, else
@@ -215,6 +217,25 @@ def build_baseline(summary: dict) -> dict:
             "tasks": extract(summary)}
 
 
+def update_models(baseline: dict, tasks: dict, models: list[str]) -> tuple[dict, int]:
+    """``baseline`` with the entries of ``models`` taken from a run's ``extract`` (every task
+    where the run has them), everything else kept; and the number of metric values now."""
+    out = json.loads(json.dumps(baseline))
+    n = 0
+    for name, task in tasks.items():
+        old = out["tasks"].get(name)
+        if task.get("status") != "done" or not old or old.get("status") != "done":
+            continue
+        for model in models:
+            if model in task.get("models", {}):
+                old["models"][model] = task["models"][model]
+                old["types"][model] = task["types"][model]
+                n += sum(len(v) for v in task["models"][model].values())
+    if not n:
+        raise SystemExit(f"the run has none of the models {models}")
+    return out, n
+
+
 def load_baseline(path: Path = BASELINE) -> dict:
     if not path.exists():
         raise SystemExit(f"no baseline at {path}: record one with "
@@ -227,7 +248,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         description=__doc__.splitlines()[0],
         epilog="Example:\n"
                "  python benchmarks/regression.py check --data-dir ../shared/data\n"
-               "  python benchmarks/regression.py update   # record a new baseline",
+               "  python benchmarks/regression.py update   # record a new baseline\n"
+               "  python benchmarks/regression.py update --models debye_rf   # one model's",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("command", choices=("check", "update"))
     p.add_argument("--baseline", type=Path, default=BASELINE)
@@ -235,6 +257,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="an existing summary.json of such a run (skips the run)")
     p.add_argument("--out", type=Path, default=None, help="keep the run's outputs here")
     p.add_argument("--data-dir", type=Path, default=None)
+    p.add_argument("--models", default=None,
+                   help="update: re-record only these models (comma-separated), keep the rest")
     p.add_argument("--tolerances", type=Path, default=TOLERANCE_FILE,
                    help="per model kind and metric tolerances (regression_spread.py)")
     return p.parse_args(argv)
@@ -261,6 +285,12 @@ def main(argv=None) -> int:
                 print(f"the smoke run failed (exit status {exc.returncode})", file=sys.stderr)
                 return 2
         summary = json.loads(Path(summary_path).read_text())
+    if args.command == "update" and args.models:
+        baseline, n = update_models(load_baseline(args.baseline), extract(summary),
+                                    [m.strip() for m in args.models.split(",") if m.strip()])
+        args.baseline.write_text(json.dumps(baseline, indent=1, default=float) + "\n")
+        print(f"baseline updated: {args.baseline} ({args.models}: {n} metric values)")
+        return 0
     if args.command == "update":
         baseline = build_baseline(summary)
         args.baseline.write_text(json.dumps(baseline, indent=1, default=float) + "\n")

@@ -5,8 +5,13 @@
 what differs between machines with the same code and data:
 
 - the thread count (1, 2, 4: another float summation order in torch and BLAS);
-- the processor's kernels: ``OPENBLAS_CORETYPE=Haswell`` (another OpenBLAS kernel, as on
-  processors where it is set) with ``ATEN_CPU_CAPABILITY=avx2`` (torch without AVX-512);
+- each math library's choice of kernels by processor, one at a time: MKL's
+  (``MKL_CBWR=COMPATIBLE``, ``AVX2``, ``AVX512`` where the processor has AVX-512: torch's
+  BLAS and VML on an Intel processor), ATen's (``ATEN_CPU_CAPABILITY=default``, ``avx2``,
+  ``avx512`` where present: Sleef width and reduction order), OpenBLAS's
+  (``OPENBLAS_CORETYPE=Haswell``: numpy's and scipy's BLAS/LAPACK), numpy's own SIMD loops
+  (``NPY_DISABLE_CPU_FEATURES``: the baseline x86-64-v2 only) and glibc's libm variants
+  (``GLIBC_TUNABLES`` without AVX2/FMA);
 
 and once with every model's seed moved by one, which is not a machine difference but the
 size of a real change (another model). Per model kind (``network``: CLOUD models trained in
@@ -44,17 +49,44 @@ from benchmarks.regression import (  # noqa: E402
 
 SAFETY = 10.0  # tolerance = SAFETY x the largest move seen between machine variants
 FLOOR = {"rtol": 1e-7, "atol": 1e-9}  # never tighter than float noise
+SEED_VARIANT = "seed_plus_1"
+
+
+def has_avx512() -> bool:
+    """Whether this processor has AVX-512 (Linux: /proc/cpuinfo), so its variants can run."""
+    try:
+        return " avx512f" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+
+
+def dispatch_variants(avx512: bool | None = None) -> dict[str, dict[str, str]]:
+    """Name -> environment changes selecting other kernels in one math library each (threads
+    left at the reference's); AVX-512 ones only where the processor has it."""
+    avx512 = has_avx512() if avx512 is None else avx512
+    out = {"mkl_cbwr_compatible": {"MKL_CBWR": "COMPATIBLE"},
+           "mkl_cbwr_avx2": {"MKL_CBWR": "AVX2"}}
+    if avx512:
+        out["mkl_cbwr_avx512"] = {"MKL_CBWR": "AVX512"}
+    out.update(aten_default={"ATEN_CPU_CAPABILITY": "default"},
+               aten_avx2={"ATEN_CPU_CAPABILITY": "avx2"})
+    if avx512:
+        out["aten_avx512"] = {"ATEN_CPU_CAPABILITY": "avx512"}
+    out.update(openblas_haswell={"OPENBLAS_CORETYPE": "Haswell"},
+               numpy_baseline_simd={"NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL"},
+               libm_no_fma={"GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX2,-FMA,-AVX512F"})
+    return out
+
+
 VARIANTS = {  # name -> environment changes; "reference" is the run every other is compared to
     "reference": {"OMP_NUM_THREADS": "2"},
     "threads_1": {"OMP_NUM_THREADS": "1"},
     "threads_4": {"OMP_NUM_THREADS": "4"},
-    "other_kernels": {"OMP_NUM_THREADS": "2", "OPENBLAS_CORETYPE": "Haswell",
-                      "ATEN_CPU_CAPABILITY": "avx2"},
+    **{name: {"OMP_NUM_THREADS": "2", **env} for name, env in dispatch_variants().items()},
 }
-SEED_VARIANT = "seed_plus_1"
 
 EXAMPLE = """Example:
-  python benchmarks/regression_spread.py            # about 5 runs of the smoke stage
+  python benchmarks/regression_spread.py            # about 14 runs of the smoke stage
   python benchmarks/regression_spread.py --summaries runs/spread   # re-derive from runs
 """
 
@@ -87,6 +119,8 @@ def run_variant(name: str, out: Path, data_dir: Path, scope_cache: Path) -> Path
         return summary
     cmd = run_command(out / name, data_dir)
     env = offline_env(out / name / "download-cache", str(scope_cache))
+    for key in {k for v in VARIANTS.values() for k in v}:  # only the variant's own choice
+        env.pop(key, None)
     if name == SEED_VARIANT:
         cmd += ["--config", str(seed_overlay(out / "seed_plus_1.yaml"))]
         env.update(VARIANTS["reference"])
@@ -155,6 +189,45 @@ def tolerances(per_variant: dict[str, dict], seed: dict) -> dict:
     return table
 
 
+def processor() -> str:
+    """This machine's processor model and whether it has AVX-512 (where the spread ran)."""
+    import platform
+
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{name} ({'with' if has_avx512() else 'without'} AVX-512)"
+
+
+def spread_table(per_variant: dict[str, dict]) -> dict[str, dict[str, dict]]:
+    """Variant -> model kind -> the largest relative move over every metric and fold (and
+    the largest absolute one of near-zero values), with where it happened."""
+    out: dict[str, dict[str, dict]] = {}
+    for name, mv in per_variant.items():
+        for (kind, _), m in mv.items():
+            row = out.setdefault(name, {}).setdefault(kind, {"rel": 0.0, "abs_near_zero": 0.0,
+                                                             "where": ""})
+            if m["rel"] > row["rel"]:
+                row["rel"], row["where"] = m["rel"], m["where"]
+            row["abs_near_zero"] = max(row["abs_near_zero"], m["abs"])
+    return out
+
+
+def format_spread_table(table: dict[str, dict[str, dict]]) -> str:
+    """The spread as a markdown table: variant x model kind, the largest relative move."""
+    kinds = sorted({k for row in table.values() for k in row})
+    lines = ["| variant | " + " | ".join(kinds) + " |", "|---" * (len(kinds) + 1) + "|"]
+    for name, row in table.items():
+        cells = [f"{row[k]['rel']:.2e}" if k in row else "-" for k in kinds]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=EXAMPLE,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -184,8 +257,9 @@ def main(argv=None) -> int:
     record = {
         "about": "Tolerances of the regression stage per model kind and metric, from the "
                  "smoke run's metrics on one machine: largest_move_* is the largest move "
-                 "between machine variants (threads 1/2/4; OPENBLAS_CORETYPE=Haswell with "
-                 "ATEN_CPU_CAPABILITY=avx2), seed_move_* that of a real change (every seed "
+                 "between machine variants (threads 1/2/4; each math library's kernels: "
+                 "MKL_CBWR, ATEN_CPU_CAPABILITY, OPENBLAS_CORETYPE, NPY_DISABLE_CPU_FEATURES, "
+                 "GLIBC_TUNABLES, see variants), seed_move_* that of a real change (every seed "
                  "moved by one); relative for |value| >= 0.01, absolute below. rtol/atol: "
                  f"{SAFETY:g} x the machine move, and where that is not zero at least the "
                  "geometric mean of the machine move and the median real change (halfway on "
@@ -194,13 +268,15 @@ def main(argv=None) -> int:
         "rule": "|now - baseline| <= atol + rtol * |baseline|",
         "variants": {**VARIANTS, SEED_VARIANT: "reference with every model's seed + 1"},
         "recorded": {"created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                     **library_versions()},
+                     "processor": processor(), **library_versions()},
         "tolerances": table,
         "largest_moves": {name: {f"{k}/{m}": v for (k, m), v in mv.items()}
                           for name, mv in {**machine, SEED_VARIANT: seed}.items()},
+        "spread_table": spread_table({**machine, SEED_VARIANT: seed}),
     }
     args.out.write_text(json.dumps(record, indent=1) + "\n")
     print(f"tolerances written: {args.out}")
+    print(format_spread_table(record["spread_table"]))
     for kind, metrics in table.items():
         for metric, tol in metrics.items():
             if not metric.count("/"):  # the headline metrics; the file has every one

@@ -14,6 +14,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 TESTDEPS = Path(os.environ.get("CLOUD_BENCH_TESTDEPS", "~/.cache/cloud-bench/testdeps"))
 SHARED_DATA = Path(os.environ.get("CLOUD_DATA_DIR", REPO.parent / "shared" / "data"))
+# Ray's single-machine mode (read when ray is imported, so set before any test imports it, and
+# inherited by the runner processes the tests start): every Ray process of the tests'
+# clusters listens on 127.0.0.1 only, never on the machine's network address
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 
 def shared_file(relpath: str) -> Path:
@@ -110,8 +114,8 @@ def pip_target(name: str, requirements: list[str]) -> Path:
 
 @pytest.fixture(scope="session")
 def ray_cluster():
-    """A local Ray cluster of 2 CPUs for the session (small object store, no dashboard),
-    shut down at the end; its address, for runner processes that join it."""
+    """A local Ray cluster of 2 CPUs for the session (small object store, no dashboard, on
+    127.0.0.1 only), shut down at the end; its address, for runner processes that join it."""
     ray = pytest.importorskip("ray")
     context = ray.init(num_cpus=2, object_store_memory=200_000_000, include_dashboard=False,
                        logging_level="WARNING")

@@ -123,3 +123,85 @@ def test_ctrl_c_keeps_finished_folds_and_the_other_executor_resumes(first, secon
     assert ran == [m for m in CLOUD_MODELS if m not in kept], again.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
     assert sorted(summary["tasks"][TASK]["models"]) == sorted(CLOUD_MODELS)
+
+
+# The driver interrupted at a chosen moment: the runner in its own process, SIGINT sent to
+# itself right after the first job's options are made (while submitting) or right after the
+# first record is fetched (while results arrive); "running": sent by the test once the CLOUD
+# job's work folder exists and no fold is stored.
+_INTERRUPTING_DRIVER = """
+import os, signal, sys
+import benchmarks.executors.ray as executor
+
+def interrupt_after(fn, at):
+    calls = []
+    def wrapped(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == at:
+            os.kill(os.getpid(), signal.SIGINT)
+        return out
+    return wrapped
+
+moment = sys.argv[1]
+if moment == "submitting":
+    executor.job_options = interrupt_after(executor.job_options, 1)
+elif moment == "arriving":
+    executor._record = interrupt_after(executor._record, 1)
+from benchmarks.run import main
+sys.exit(main(sys.argv[2:]))
+"""
+NATIVE_CRASH = ("*** SIG", "Stack trace", "ray::core::", "Fatal Python error", "core dumped",
+                "terminate called")
+
+
+@pytest.mark.parametrize("moment", ["submitting", "running", "arriving"])
+def test_ctrl_c_on_a_ray_run_stops_cleanly_at_any_moment(moment, shared_data, tmp_path,
+                                                         ray_cluster):
+    out = tmp_path / "run"
+    models = ["dummy", "cloud"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _INTERRUPTING_DRIVER, moment,
+         *_args(shared_data, out, "--executor", "ray", "--ray-address", ray_cluster,
+                models=",".join(models))],
+        cwd=REPO, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    if moment == "running":
+        started = out / TASK / "cloud" / "fold_0_train" / "job_key.txt"
+        deadline = time.monotonic() + 300
+        while not started.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert started.exists() and not (out / TASK / "cloud" / "fold_0.json").exists()
+        proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=180)
+    assert proc.returncode not in (0, -6, -11, 134, 139), (proc.returncode, err[-3000:])
+    assert not [m for m in NATIVE_CRASH if m in err], err[-3000:]
+    line = [x for x in err.splitlines() if "interrupted: " in x]
+    assert len(line) == 1 and "finished folds are stored" in line[0], err[-3000:]
+    assert not list(out.rglob("*.error.json")) and not list(out.rglob("*.tmp"))
+    assert not (out / "summary.json").exists()
+    kept = [m for m in models if (out / TASK / m / "fold_0.json").exists()]
+    if moment == "submitting":
+        assert "never submitted" in line[0] and "2 jobs submitted" not in err, line
+    if moment == "arriving":  # the record fetched when the signal came is stored all the same
+        assert kept and "0 finished folds" not in line[0], (kept, line)
+    if moment == "running":
+        assert "cloud" not in kept
+    for model in kept:
+        assert json.loads((out / TASK / model / "fold_0.json").read_text())["job_key"]
+
+
+def test_the_test_cluster_listens_on_loopback_only(ray_cluster):
+    """Every listening socket of the tests' Ray cluster (this process and what it started:
+    GCS, raylet, agents, workers; not other Ray clusters on the machine) is on 127.0.0.1 (or
+    its IPv6 mapping), none on the machine's network address."""
+    listening = []
+    this = psutil.Process()
+    for proc in [this, *this.children(recursive=True)]:
+        try:
+            conns = proc.net_connections(kind="inet")
+            name = proc.name()
+        except (psutil.AccessDenied, psutil.NoSuchProcess):
+            continue
+        listening += [(name, c.laddr.ip) for c in conns if c.status == psutil.CONN_LISTEN]
+    assert listening, "no listening Ray process found"
+    assert all(ip in ("127.0.0.1", "::ffff:127.0.0.1", "::1") for _, ip in listening), listening

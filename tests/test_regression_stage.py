@@ -215,3 +215,23 @@ def test_a_worse_model_fails_the_stage(model, shared_data, tmp_path, monkeypatch
     assert run([*args, "--out", str(tmp_path / "worse")]) == 0
     rows = moved(tmp_path / "worse")
     assert {r["what"] for r in rows} >= {"mae", "rmse"}, rows
+
+
+def test_update_of_named_models_keeps_every_other_entry(baseline):
+    """Synthetic: a run where two models moved; ``update --models`` takes one of them."""
+    from benchmarks.regression import update_models
+
+    tasks = copy.deepcopy(baseline["tasks"])
+    task, model, fold, metric = _first_metric(tasks)
+    other = next(m for m in tasks[task]["models"] if m != model)
+    tasks[task]["models"][model][fold][metric] += 1.0
+    tasks[task]["models"][other][fold] = {k: v + 1.0 for k, v in
+                                          tasks[task]["models"][other][fold].items()}
+    updated, n = update_models(baseline, tasks, [model])
+    assert n >= 1
+    assert [(r["model"], r["what"]) for r in compare(updated, tasks)] == [
+        (other, m) for m in sorted(tasks[task]["models"][other][fold])]
+    assert updated["tasks"][task]["models"][model][fold][metric] == (
+        baseline["tasks"][task]["models"][model][fold][metric] + 1.0)
+    with pytest.raises(SystemExit, match="none of the models"):
+        update_models(baseline, tasks, ["no_such_model"])

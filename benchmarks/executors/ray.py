@@ -15,13 +15,20 @@
   ``max_retries`` times (``resources: {max_retries: N}``; default :data:`MAX_RETRIES`), and
   resumes from its last checkpoint; after that, or when the model raises (never retried:
   the same inputs fail again), the job is a failure record with the error and traceback,
-  and the other jobs go on. Ctrl-C cancels the jobs still queued or running and keeps the
-  folds already stored.
+  and the other jobs go on.
+- **Ctrl-C**: while jobs are in flight, SIGINT only sets a flag (:class:`Interruption`), so
+  it never lands inside a Ray call; the driver then stops submitting, cancels the jobs still
+  queued or running, waits (at most :data:`DRAIN_SECONDS`) until Ray has answered for every
+  one of them — storing a fold that finished meanwhile — says so in one line and raises
+  ``KeyboardInterrupt`` (exit status non-zero). Ray is shut down only with no reply in
+  flight: a reply arriving during shutdown crashed the driver with a native stack.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +42,31 @@ RESOURCE_KEYS = ("num_cpus", "num_gpus", "memory", "max_retries")
 # object store of a local cluster started by the runner (a task's encoded data is small next
 # to a model; Ray spills to disk beyond it)
 LOCAL_OBJECT_STORE_BYTES = 500_000_000
+WAIT_SECONDS = 0.25  # the longest the driver waits for a result before looking at Ctrl-C
+DRAIN_SECONDS = 60.0  # after Ctrl-C: the longest it waits for Ray to answer for cancelled jobs
+
+
+class Interruption:
+    """While active (in the main thread), SIGINT sets :attr:`requested` instead of raising
+    ``KeyboardInterrupt`` wherever the driver is; the previous handler comes back on exit.
+    In another thread (no signal can be delivered there) it does nothing."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def _handler(self, signum, frame) -> None:
+        self.requested = True
+
+    def __enter__(self) -> Interruption:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
 
 
 @contextmanager
@@ -97,31 +129,62 @@ def execute(jobs: list[Job], group, task, data_for, force: bool, progress: bool,
     pending: dict = {}
     view = TaskProgress(task.name, len(jobs))
     records: list[dict | None] = [None] * len(jobs)
-    try:
-        for i, job in enumerate(jobs):
-            if job.scope_mode not in data_refs:  # encoded once on the driver, shared by all
-                data_refs[job.scope_mode] = ray.put(data_for(job))
-            options = job_options(job.spec, gpus)
-            ref = remote.options(name=job.name, **options).remote(
-                task_ref, data_refs[job.scope_mode], job, force,
-                max(1, int(options["num_cpus"])))
-            pending[ref] = (i, time.perf_counter())
-        view.started()
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            for ref in ready:
-                i, submitted = pending.pop(ref)
-                records[i] = _record(ray, ref, jobs[i], submitted)
-                on_record(jobs[i], records[i])
-                view.finished(records[i])
-    except KeyboardInterrupt:
-        for ref in pending:
-            ray.cancel(ref, force=True)
-        print(f"[{task.name}] interrupted: {len(pending)} jobs cancelled; "
-              f"{view.done} finished folds are stored (a new run reuses them)",
-              file=sys.stderr, flush=True)
-        raise
+
+    def store(ref) -> None:
+        i, submitted = pending.pop(ref)
+        records[i] = _record(ray, ref, jobs[i], submitted)
+        on_record(jobs[i], records[i])
+        view.finished(records[i])
+
+    with Interruption() as stop:
+        try:
+            for i, job in enumerate(jobs):
+                if stop.requested:
+                    break
+                if job.scope_mode not in data_refs:  # encoded once on the driver, shared by all
+                    data_refs[job.scope_mode] = ray.put(data_for(job))
+                options = job_options(job.spec, gpus)
+                ref = remote.options(name=job.name, **options).remote(
+                    task_ref, data_refs[job.scope_mode], job, force,
+                    max(1, int(options["num_cpus"])))
+                pending[ref] = (i, time.perf_counter())
+            if not stop.requested:
+                view.started()
+            while pending and not stop.requested:
+                ready, _ = ray.wait(list(pending), num_returns=1, timeout=WAIT_SECONDS)
+                for ref in ready:
+                    store(ref)
+        except KeyboardInterrupt:  # SIGINT outside the main thread's handler (a thread)
+            stop.requested = True
+        if stop.requested:
+            n_queued = len(jobs) - len(pending) - view.done - view.failed
+            cancelled = _cancel_and_drain(ray, pending, store)
+            print(f"[{task.name}] interrupted: {cancelled} jobs cancelled"
+                  + (f" ({n_queued} never submitted)" if n_queued > 0 else "")
+                  + f"; {view.done} finished folds are stored (a new run reuses them)",
+                  file=sys.stderr, flush=True)
+            raise KeyboardInterrupt
     return records
+
+
+def _cancel_and_drain(ray, pending: dict, store) -> int:
+    """Cancel every job in ``pending`` and wait until Ray has answered for each: a job that
+    finished before its cancel arrived is stored (``store``), a cancelled one is dropped
+    (not a failure: a new run redoes it). The number cancelled."""
+    for ref in pending:
+        ray.cancel(ref, force=True)
+    cancelled, deadline = 0, time.monotonic() + DRAIN_SECONDS
+    while pending and time.monotonic() < deadline:
+        ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=WAIT_SECONDS)
+        for ref in ready:
+            try:
+                ray.get(ref, timeout=0)
+            except ray.exceptions.RayError:  # cancelled, or its worker killed by the cancel (a
+                pending.pop(ref)  # model's own error is a record: jobs.run_job catches it)
+                cancelled += 1
+                continue
+            store(ref)
+    return cancelled + len(pending)
 
 
 def _record(ray, ref, job: Job, submitted: float) -> dict:

@@ -6,6 +6,11 @@ range gives NaN: Cv at or above the Dulong-Petit 3NR, or U below the classical l
 (U > 0 at Θ -> 0 is 3NRT, the least a Debye solid holds at T). This is the Θ a perfect
 CLOUD-DEBYE model would predict for a training label; CLOUD-DEBYE's ``log_theta`` loss and the
 ``debye_rf`` baseline train on it.
+
+Two evaluations of the same bisection: :func:`theta_from_value_tensor` in torch (fast, on
+any device; CLOUD-DEBYE's training), and :func:`theta_from_value` for array-likes through
+:mod:`cloud.debye.exact`, whose bits do not depend on the processor's kernels (what the
+baselines fit and the regression stage compares exactly).
 """
 
 from __future__ import annotations
@@ -13,10 +18,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from cloud.debye import exact
+from cloud.debye.exact import BISECTION_STEPS, THETA_MAX, THETA_MIN
 from cloud.debye.physics import DEBYE_FUNCTIONS
-
-THETA_MIN, THETA_MAX = 1.0, 1.0e5  # K, the bracket searched
-_ITERATIONS = 64  # the bracket's ratio 1e5 shrinks to 1e5 ** (2 ** -64): exact in float64
 
 
 @torch.no_grad()
@@ -37,7 +41,7 @@ def theta_from_value_tensor(values: torch.Tensor, n_atoms: torch.Tensor, target:
     sign = -1.0 if target == "cv" else 1.0  # Cv falls with Θ, U rises
     f_lo, f_hi = sign * (at(lo.exp()) - v), sign * (at(hi.exp()) - v)
     inside = (f_lo <= 0) & (f_hi >= 0)
-    for _ in range(_ITERATIONS):
+    for _ in range(BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
         below = sign * (at(mid.exp()) - v) < 0
         lo, hi = torch.where(below, mid, lo), torch.where(below, hi, mid)
@@ -47,10 +51,9 @@ def theta_from_value_tensor(values: torch.Tensor, n_atoms: torch.Tensor, target:
 
 def theta_from_value(values, n_atoms, target: str = "cv",
                      temperature: float = 300.0) -> np.ndarray:
-    """:func:`theta_from_value_tensor` for array-likes: Θ (K) as a float64 numpy array."""
-    v = torch.tensor(np.array(values, dtype=float), dtype=torch.float64)
-    n = torch.tensor(np.array(n_atoms, dtype=float), dtype=torch.float64)
-    return theta_from_value_tensor(v, n, target, temperature).numpy()
+    """Θ (K, float64 numpy) for array-likes, the same bits on every processor
+    (:func:`cloud.debye.exact.theta_from_value`; within ~1e-14 of the tensor version)."""
+    return exact.theta_from_value(values, n_atoms, target, temperature)
 
 
 __all__ = ["THETA_MAX", "THETA_MIN", "theta_from_value", "theta_from_value_tensor"]

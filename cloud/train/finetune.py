@@ -197,10 +197,14 @@ def finetune_predict(tuned: FineTuned, texts, extras: dict | None = None) -> Fin
 
 def implied_theta(targets: np.ndarray, extras: dict, config) -> np.ndarray:
     """The Debye temperature (K) each Cv / U label implies at ``config.debye_temperature``
-    (NaN where none does), for CLOUD-DEBYE's ``log_theta`` loss."""
-    from cloud.debye.inverse import theta_from_value
+    (NaN where none does), for CLOUD-DEBYE's ``log_theta`` loss (torch's fast path)."""
+    import torch
+
+    from cloud.debye.inverse import theta_from_value_tensor
 
     if "n_atoms" not in extras:
         raise ValueError("CLOUD-DEBYE needs n_atoms (atoms per cell) for every training row")
-    return theta_from_value(targets, extras["n_atoms"], config.debye_target,
-                            float(config.debye_temperature))
+    values, n_atoms = (torch.as_tensor(np.asarray(a, dtype=float), dtype=torch.float64)
+                       for a in (targets, extras["n_atoms"]))
+    return theta_from_value_tensor(values, n_atoms, config.debye_target,
+                                   float(config.debye_temperature)).numpy()
