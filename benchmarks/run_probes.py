@@ -38,8 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.run_probes", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Ridge and kNN probes on frozen encoders, on the benchmark's folds "
-                    "(other arguments go to benchmarks/run.py).")
+        description="Ridge and kNN probes on frozen encoders, on the benchmark's folds.\n"
+                    "Arguments not listed here go to benchmarks/run.py.")
     p.add_argument("--encoder", action="append", default=[], metavar="[NAME=]DIR",
                    help="another encoder to probe (repeat for several)")
     p.add_argument("--probes", default="ridge,knn", help="comma list of: ridge, knn")
