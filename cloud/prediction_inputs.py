@@ -84,7 +84,7 @@ def scope_rows(path: Path, need_n_atoms: bool) -> PredictionInputs:
               else pd.Series([float("nan")] * len(df), index=df.index))
     out = PredictionInputs()
     for ident, scope, n in zip(ids, df["scope"], counts, strict=True):
-        if not scope or scope == "nan":
+        if not isinstance(scope, str) or not scope or scope == "nan":  # pandas reads "" as NaN
             out.errors.append((ident, "empty", "no SCOPE string"))
         elif need_n_atoms and not (n == n and n >= 1 and float(n).is_integer()):
             out.errors.append((ident, "missing_n_atoms", "CLOUD-DEBYE needs n_atoms (atoms "

@@ -31,6 +31,8 @@ BUILTIN = {
     "debye_rf": "baselines.debye_rf:DebyeRF",
     "cloud": "benchmarks.models.cloud_model:CloudModel",
     "cloud_debye": "benchmarks.models.cloud_model:CloudDebyeModel",
+    "ridge_probe": "benchmarks.models.probes:RidgeProbe",
+    "knn_probe": "benchmarks.models.probes:KNNProbe",
 }
 
 

@@ -20,23 +20,25 @@ from cloud.fileio import write_bytes_atomic
 def restore(reports: Path, index: dict, commit: str | None = None,
             only: Sequence[str] | None = None) -> list[str]:
     """Write every indexed file of the runs (all, or ``only``) from ``commit`` (default: the
-    index's ``git_commit``) into ``reports``; the runs restored. ``ValueError`` when a file
+    run's own ``git_commit``, else the index's) into ``reports``; the runs restored. ``ValueError`` when a file
     differs from its indexed sha256, ``OSError`` when git cannot show it."""
-    commit = commit or index.get("git_commit")
-    if not commit:
-        raise ValueError("the index names no git_commit holding the bulk; give git:COMMIT")
     repo = _toplevel(reports)
     prefix = reports.resolve().relative_to(repo).as_posix()
     done = []
     for run, entry in index["runs"].items():
         if only and run not in only:
             continue
+        # a run packed later names its own commit; the others share the index's
+        run_commit = commit or entry.get("git_commit") or index.get("git_commit")
+        if not run_commit:
+            raise ValueError("the index names no git_commit holding the bulk; give git:COMMIT")
         renames = entry.get("git_renames", {})  # folders renamed since that commit
         for rel, digest in entry["files"].items():
             old = next((o + rel[len(n):] for n, o in renames.items() if rel.startswith(n)), rel)
-            data = _show(repo, f"{commit}:{prefix}/{run}/{old}")
+            data = _show(repo, f"{run_commit}:{prefix}/{run}/{old}")
             if hashlib.sha256(data).hexdigest() != digest:
-                raise ValueError(f"{run}/{rel} at {commit[:12]}: sha256 differs from the index")
+                raise ValueError(f"{run}/{rel} at {run_commit[:12]}: sha256 differs from the "
+                                 "index")
             write_bytes_atomic(reports / run / rel, data)
         done.append(run)
     return done

@@ -1,0 +1,5 @@
+import sys
+
+from cloud.embeddings.cli import main
+
+sys.exit(main())
