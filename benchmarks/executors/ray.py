@@ -83,9 +83,11 @@ def run_in_worker(task, data, job: Job, force: bool, threads: int) -> dict:
     return run_job(task, data, job, progress=False)
 
 
-def execute(jobs: list[Job], group, task, data_for, force: bool, progress: bool,
+def execute(jobs: list[Job], group, task_for, data_for, force: bool, progress: bool,
             on_record=None) -> list[dict]:
-    """Records of ``jobs`` in their order; each stored through ``on_record`` as it arrives."""
+    """Records of ``jobs`` in their order; each stored through ``on_record`` as it arrives.
+    The jobs of every task are submitted together, costliest first, so the cluster runs
+    jobs of different tasks at the same time and never waits at a task boundary."""
     import ray
 
     if not jobs:
@@ -93,33 +95,40 @@ def execute(jobs: list[Job], group, task, data_for, force: bool, progress: bool,
     on_record = on_record or (lambda job, record: None)
     remote = ray.remote(run_in_worker)
     gpus = ray.cluster_resources().get("GPU", 0)
-    task_ref, data_refs = ray.put(task), {}
+    task_refs, data_refs = {}, {}
     pending: dict = {}
-    view = TaskProgress(task.name, len(jobs))
+    views = {}
+    for job in jobs:
+        views.setdefault(job.task, TaskProgress(job.task, 0)).total += 1
     records: list[dict | None] = [None] * len(jobs)
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].cost)
     try:
-        for i, job in enumerate(jobs):
-            if job.scope_mode not in data_refs:  # encoded once on the driver, shared by all
-                data_refs[job.scope_mode] = ray.put(data_for(job))
+        for i in order:
+            job = jobs[i]
+            if job.task not in task_refs:
+                task_refs[job.task] = ray.put(task_for(job))
+            if (job.task, job.scope_mode) not in data_refs:  # encoded once on the driver
+                data_refs[job.task, job.scope_mode] = ray.put(data_for(job))
             options = job_options(job.spec, gpus)
             ref = remote.options(name=job.name, **options).remote(
-                task_ref, data_refs[job.scope_mode], job, force,
+                task_refs[job.task], data_refs[job.task, job.scope_mode], job, force,
                 max(1, int(options["num_cpus"])))
             pending[ref] = (i, time.perf_counter())
-        view.started()
+        for view in views.values():
+            view.started()
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
                 i, submitted = pending.pop(ref)
                 records[i] = _record(ray, ref, jobs[i], submitted)
                 on_record(jobs[i], records[i])
-                view.finished(records[i])
+                views[jobs[i].task].finished(records[i])
     except KeyboardInterrupt:
         for ref in pending:
             ray.cancel(ref, force=True)
-        print(f"[{task.name}] interrupted: {len(pending)} jobs cancelled; "
-              f"{view.done} finished folds are stored (a new run reuses them)",
-              file=sys.stderr, flush=True)
+        done = sum(v.done for v in views.values())
+        print(f"interrupted: {len(pending)} jobs cancelled; {done} finished folds are "
+              "stored (a new run reuses them)", file=sys.stderr, flush=True)
         raise
     return records
 

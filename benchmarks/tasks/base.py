@@ -98,11 +98,12 @@ class TaskAdapter(ABC):
     def metrics(self, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
         return regression_metrics(y_true, y_pred)
 
-    def use_smoke_sample(self, n_train: int, n_test: int) -> None:
-        """Called before ``load`` in ``--smoke`` runs. Tasks whose loading is expensive (tens
-        of thousands of CIFs to encode) then load a seeded sample of about these sizes;
-        default: load everything (the smoke fold is sampled from the full folds)."""
-        return None
+    def smoke_sample(self, n_train: int, n_test: int) -> TaskAdapter:
+        """The adapter a ``--smoke`` run loads from. Tasks whose loading is expensive (tens
+        of thousands of CIFs to encode) return a copy that loads a seeded sample of about
+        these sizes; default: this adapter, loading everything (the smoke fold is sampled
+        from the full folds). Adapters never change once constructed."""
+        return self
 
     def fold_metrics(self, data: TaskData, fold: Fold, y_pred: np.ndarray) -> dict[str, float]:
         """Scores of one fold's test predictions; override when they need more than the

@@ -73,10 +73,9 @@ class DiscoveryTask(TaskAdapter):
         """``sample=(n_train, n_test)``: encode only a seeded sample of the rows (quick
         checks; every output then says "partial")."""
         self.sample = sample
-        self.loaded: TaskData | None = None  # the last load, for the family outputs
 
-    def use_smoke_sample(self, n_train: int, n_test: int) -> None:
-        self.sample = (n_train, n_test)
+    def smoke_sample(self, n_train: int, n_test: int) -> DiscoveryTask:
+        return type(self)(sample=(n_train, n_test))
 
     def tables(self, data_dir) -> Tables:
         raise NotImplementedError
@@ -115,7 +114,6 @@ class DiscoveryTask(TaskAdapter):
                         [Fold(tr_ids, te_ids)], n_total, source,
                         errors=tables.errors + tr_err + te_err, checksums=tables.checksums,
                         meta=meta, encoded_mode=mode)
-        self.loaded = data
         return data
 
     def fold_metrics(self, data: TaskData, fold: Fold, y_pred: np.ndarray) -> dict[str, float]:
