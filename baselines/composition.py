@@ -55,6 +55,7 @@ class CompositionRF:
     ``input = "scope"``)."""
 
     input = "scope"
+    submission = {"model_type": "RF", "architecture": "random forest on composition features"}
 
     def __init__(self, n_estimators: int = 300, seed: int = 0):
         self.n_estimators = n_estimators

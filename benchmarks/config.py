@@ -66,7 +66,7 @@ def has_encoder(entry: dict) -> bool:
 
     if not is_model_entry(entry):
         return False
-    declared = for_type(entry["type"]) if entry.get("type") else for_config(entry)
+    declared = for_config(entry) if entry.get("class") else for_type(entry["type"])
     return declared.has_encoder
 
 

@@ -167,7 +167,7 @@ def run_job(task: TaskAdapter, data: TaskData, job: Job, progress: bool) -> dict
     from cloud.manifest import device_name
 
     start = time.perf_counter()
-    head = record_head(job)
+    head = {**record_head(job), "started_unix": time.time()}  # when it began, for timelines
     try:
         out = fit_predict(task, data, job, progress)
         preds = np.asarray(out.pop("predictions"), dtype=float)

@@ -130,14 +130,21 @@ def fold_spec(spec: ModelSpec, fold_index: int, options: RunOptions) -> dict:
 
 
 def with_pretrained(cfg: dict, pretrained: str | None) -> dict:
-    """A task config as it is run: ``--pretrained`` set on its models with an encoder."""
+    """A task config as it is run: ``--pretrained`` set on its models with an encoder (a
+    plug-in's goes to its constructor's ``pretrained``, under ``params``)."""
     from benchmarks.config import has_encoder
 
     if pretrained is None:
         return cfg
-    models = {name: ({**spec, "pretrained": pretrained} if has_encoder(spec) else spec)
-              for name, spec in cfg.get("models", {}).items()}
-    return {**cfg, "models": models}
+
+    def applied(spec: dict) -> dict:
+        if not has_encoder(spec):
+            return spec
+        if spec.get("class"):
+            return {**spec, "params": {**(spec.get("params") or {}), "pretrained": pretrained}}
+        return {**spec, "pretrained": pretrained}
+
+    return {**cfg, "models": {name: applied(spec) for name, spec in cfg.get("models", {}).items()}}
 
 
 def run_config(layers: dict, task: TaskAdapter, options: RunOptions) -> dict:

@@ -23,11 +23,11 @@ import pytest
 
 from benchmarks.regression import REPO
 from benchmarks.run import main
-from cloud_bench import evaluate
 from benchmarks.tasks import scope_inputs
 from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
 from benchmarks.tasks.scope_inputs import encode_structures
 from cloud.data import read_matbench_json
+from cloud_bench import evaluate
 from tests.conftest import shared_file
 
 JDFT2D = "matbench/matbench_jdft2d.json.gz"

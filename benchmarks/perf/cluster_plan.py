@@ -41,15 +41,15 @@ def job_durations(texts: list[str]) -> dict[str, list[float]]:
 
 def planned_jobs() -> dict[str, int]:
     """CLOUD jobs of a full ``--task all`` run, per task."""
-    from benchmarks.config import load_layers, runnable_models, task_config
+    from benchmarks.config import load_layers, task_config, task_models
     from benchmarks.tasks import select
 
     layers = load_layers()
     jobs = {}
     for task in select("all"):
         cfg = task_config(layers, task.name, task.family)
-        models = [m for m, s in runnable_models(cfg, task.kind).items()
-                  if s["type"].startswith("cloud")]
+        models = [m for m, s in task_models(cfg, task.name, task.kind).specs.items()
+                  if s.declarations.trains_network]
         jobs[task.name] = len(models) * len(cfg["folds"])
     return jobs
 

@@ -34,6 +34,7 @@ import pandas as pd
 import yaml
 
 from benchmarks.metrics import roc_curve_points
+from benchmarks.models import for_config
 from benchmarks.reports.discovery_skill import skill_lines, skill_summary
 from benchmarks.reports.matbench_results import CLOUD_BIBTEX
 from benchmarks.tasks.discovery_scores import (
@@ -48,7 +49,6 @@ ARXIV = "2506.17345"
 # DiscoveryMetricsSet of the model schema: these keys, all numbers
 YAML_METRICS = ("F1", "DAF", "Precision", "Recall", "Accuracy", "TPR", "FPR", "TNR", "FNR",
                 "TP", "FP", "TN", "FN", "MAE", "RMSE", "R2", "missing_preds")
-MODEL_TYPES = {"cloud": "Transformer", "composition_rf": "RF"}  # schema enum ModelType
 BOARD_COLS = ("F1", "DAF", "Precision", "Recall", "Accuracy", "TPR", "TNR", "MAE", "RMSE", "R2")
 S5_COLS = ("F1", "DAF", "Precision", "Accuracy", "TPR", "TNR")
 
@@ -116,6 +116,7 @@ def model_yaml(task, model: str, record: dict, extra_notes: dict) -> dict:
     """One model's YAML in Matbench Discovery's model schema (see the module docstring)."""
     spec = record.get("config", {})
     kind = spec.get("type", model)
+    declared = for_config(spec).submission  # authors, model_type (schema enum ModelType)
     stand = task.stand_in
     today = dt.date.today().isoformat()
     train = spec.get("train", {}) or {}
@@ -127,7 +128,7 @@ def model_yaml(task, model: str, record: dict, extra_notes: dict) -> dict:
         "model_version": f"cloud-bench {_requirements().get('cloud-bench', 'unknown')}",
         "date_added": today,
         "date_published": today,  # these predictions are not published elsewhere
-        "authors": _authors() if kind.startswith("cloud") else [
+        "authors": _authors() if declared.get("authors") else [
             {"name": "missing" if kind == "plugin" else "CLOUD benchmark suite"}],
         "trained_by": [{"name": "CLOUD benchmark suite (benchmarks/run.py)"}],
         "doi": "missing" if plugin else f"https://doi.org/10.48550/arXiv.{ARXIV}",
@@ -147,13 +148,13 @@ def model_yaml(task, model: str, record: dict, extra_notes: dict) -> dict:
             k: train[v] for k, v in (("learning_rate", "lr"), ("batch_size", "batch_size"),
                                      ("epochs", "epochs")) if v in train},
     }
-    if kind in MODEL_TYPES:
-        doc["model_type"] = MODEL_TYPES[kind]
+    if declared.get("model_type"):
+        doc["model_type"] = declared["model_type"]
     metrics = record["metrics"]
     missing = ["authors[0].email", "repo", "pr_url", "model_params"]
     if plugin:
         missing += ["authors", "doi", "paper", "license.code"]
-    if kind not in MODEL_TYPES:
+    if not declared.get("model_type"):
         missing.append(f"model_type (no schema value fits '{kind}')")
     doc["notes"] = {
         "Description": (f"plug-in {spec.get('class')} run by benchmarks/run.py"

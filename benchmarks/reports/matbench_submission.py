@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.metrics import summarize_folds
+from benchmarks.models import for_config
 from benchmarks.reports.matbench_results import (
     CLOUD_BIBTEX,
     info_json,
@@ -32,10 +33,13 @@ RUN_KEYS = ("type", "class", "keep_model", "keep_model_folds", "analysis", "modu
             "resources")
 
 
-def algorithm_name(model: str) -> str:
-    """The leaderboard's algorithm name of a run's model (``CLOUD`` for ``cloud``)."""
-    if model == "cloud":
-        return "CLOUD"
+def algorithm_name(model: str, config: dict | None = None) -> str:
+    """The leaderboard's algorithm name of a run's model: the one its type declares
+    (``submission["algorithm"]``, e.g. ``CLOUD``) for the row named after its type, else the
+    row name."""
+    declared = for_config(config).submission.get("algorithm") if config else None
+    if declared and model == config.get("type"):
+        return declared
     last = re.sub(r"[^A-Za-z0-9_]", "_", model.rsplit(".", 1)[-1])
     return last[:1].upper() + last[1:]
 
@@ -53,9 +57,10 @@ def model_info(model: str, config: dict, tasks: list[str]) -> tuple[dict, list[s
     params = json.dumps(hyperparameters(config), sort_keys=True)
     notes = (f"model '{model}' of the CLOUD benchmark suite (benchmarks/run.py), tasks: "
              f"{', '.join(tasks)}; hyperparameters: {params}")
-    if kind.startswith("cloud"):
-        return info_json(authors="Changwen Xu, Shang Zhu, Venkatasubramanian Viswanathan",
-                         algorithm=algorithm_name(model), notes=notes), []
+    declared = for_config(config).submission
+    if declared.get("authors"):  # a model of a published paper (CLOUD: its authors)
+        return info_json(authors=declared["authors"], algorithm=algorithm_name(model, config),
+                         notes=notes), []
     if kind == "plugin":
         fill = ["authors", "algorithm_long", "bibtex_refs"]
         return info_json(authors=f"{FILL_IN}: authors", algorithm=algorithm_name(model),
