@@ -204,6 +204,8 @@ def plan_task(task: TaskAdapter, options: RunOptions, layers: dict, models, grou
         plan.skipped = str(exc)
         print(f"[{task.name}] skipped: {str(exc).splitlines()[0]}", file=sys.stderr)
         return plan
+    if task.own_folds and not options.folds:  # e.g. a user task: every fold its file gives
+        plan.folds = folds = list(range(len(plan.main_data.folds)))
     for name, spec in models.specs.items():
         mode = model_scope_mode(cfg, spec.config)
         data = load_data(plan, mode, options, group)

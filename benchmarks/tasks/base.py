@@ -88,6 +88,7 @@ class TaskAdapter(ABC):
     # dataset's original train/test split is fold 5)
     extra_folds: ClassVar[dict[int, str]] = {}
     paper_table: str | None = None  # the paper's table with this task's published rows
+    own_folds: bool = False  # True: run all the task's folds unless told (not the config's)
 
     @abstractmethod
     def load(self, data_dir: str | Path | None, mode: str = "paper",
