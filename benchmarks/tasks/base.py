@@ -96,6 +96,12 @@ class TaskAdapter(ABC):
         """Read, encode and split the data; raise ``cloud.data.DataMissingError`` when a
         required file cannot be had (the runner reports the task as skipped)."""
 
+    def data_files(self) -> list[tuple[str, ...]]:
+        """The registry keys of the files ``load`` needs: one tuple per file, the canonical
+        key first, then offline stand-ins that can take its place (for ``cloud-bench
+        tasks``; default none declared)."""
+        return []
+
     def metrics(self, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
         return regression_metrics(y_true, y_pred)
 

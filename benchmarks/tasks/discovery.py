@@ -39,6 +39,10 @@ import numpy as np
 from benchmarks.metrics import regression_metrics
 from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
 from benchmarks.tasks.discovery_data import (
+    CANONICAL_KEYS,
+    MPTS_TEST,
+    MPTS_TRAIN,
+    WBM10K,
     Tables,
     canonical_tables,
     mpts_tables,
@@ -151,10 +155,14 @@ class DiscoveryTask(TaskAdapter):
 
 class WbmTask(DiscoveryTask):
     name = "discovery_wbm"
+    n_total = N_WBM  # test rows
     data_label = "WBM test set (Matbench Discovery), initial structures (IP2E)"
 
     def tables(self, data_dir) -> Tables:
         return canonical_tables(data_dir)
+
+    def data_files(self) -> list[tuple[str, ...]]:
+        return [(k,) for k in CANONICAL_KEYS]
 
     def describe(self, tables: Tables, mode: str) -> str:
         c = tables.counts
@@ -172,6 +180,9 @@ class MptsTask(DiscoveryTask):
 
     def tables(self, data_dir) -> Tables:
         return mpts_tables(data_dir)
+
+    def data_files(self) -> list[tuple[str, ...]]:
+        return [(k,) for k in (*MPTS_TRAIN, *MPTS_TEST)]
 
     def describe(self, tables: Tables, mode: str) -> str:
         c = tables.counts
@@ -192,6 +203,9 @@ class Wbm10kTask(DiscoveryTask):
 
     def tables(self, data_dir) -> Tables:
         return wbm10k_tables(data_dir)
+
+    def data_files(self) -> list[tuple[str, ...]]:
+        return [*((k,) for k in (*MPTS_TRAIN, *MPTS_TEST)), (WBM10K[0],)]
 
     def describe(self, tables: Tables, mode: str) -> str:
         c = tables.counts

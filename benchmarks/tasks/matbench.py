@@ -44,6 +44,10 @@ class MatbenchTask(TaskAdapter):
         entry = load_registry()[self.name]
         self.target, self.unit, self.n_total = entry.target.column, entry.target.unit, entry.n_rows
 
+    def data_files(self) -> list[tuple[str, ...]]:
+        key, _ = PARTIAL_SOURCES.get(self.short, (None, None))
+        return [(self.name, key) if key else (self.name,)]
+
     def _folds(self, ids: list[str]) -> list[Fold]:
         have = set(ids)
         return [Fold([i for i in f.train if i in have], [i for i in f.test if i in have])

@@ -33,6 +33,7 @@ class PhononTask(TaskAdapter):
     primary_metric = "mae_over_mad"
     paper_table = "1"
     extra_folds = {ORIGINAL_SPLIT_FOLD: "original train/test split"}
+    n_total = N_MATERIALS
 
     def __init__(self, name: str, target: str, unit: str, paper_column: str):
         self.name, self.debye_target, self.target, self.unit = name, name, target, unit
@@ -40,6 +41,9 @@ class PhononTask(TaskAdapter):
 
     def paper_key(self) -> str:
         return self._paper_column
+
+    def data_files(self) -> list[tuple[str, ...]]:
+        return [(f"phonon_{self.name}",), ("scope_phonon",)]
 
     def metrics(self, y_true, y_pred) -> dict[str, float]:
         return {"mae_over_mad": mae_over_mad(y_true, y_pred), **regression_metrics(y_true, y_pred)}
