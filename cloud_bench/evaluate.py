@@ -46,15 +46,16 @@ def evaluate(models=None, tasks="all", folds: Iterable[int] | None = None, smoke
     """
     from benchmarks.plan import RunOptions
 
+    adapters = task_list(tasks)
     options = RunOptions(
-        task=tasks if isinstance(tasks, str) else "custom",
+        task=tasks if isinstance(tasks, str) else ",".join(t.name for t in adapters),
         folds=[int(k) for k in folds] if folds is not None else None, smoke=smoke,
         data_dir=Path(data_dir) if data_dir is not None else None,
         out=Path(out) if out is not None else None, config=_paths(config),
         pretrained=pretrained, models=model_list(models), force=force,
         save_models=save_models, distribute=distribute, executor=executor,
         ray_address=ray_address, report_only=report_only, progress=progress)
-    return run(options, task_list(tasks))
+    return run(options, adapters)
 
 
 def _paths(config) -> list[Path] | None:
