@@ -59,6 +59,8 @@ class CompositionRF:
     input = "scope"
     # the board's random-forest row (RF-SCM/Magpie): a reference, not a submission of the suite
     matbench_reference = "matbench_v0.1_rf"
+    submission = {"model_type": "RF", "architecture": "random forest on composition features",
+                  "architecture_type": "random_forest"}
 
     def __init__(self, n_estimators: int = 300, seed: int = 0):
         self.n_estimators = n_estimators

@@ -12,7 +12,6 @@ import yaml
 CONFIGS = Path(__file__).with_name("configs")
 DEFAULT_CONFIG = CONFIGS / "default.yaml"
 EXPERIMENTS = CONFIGS / "experiments"
-CLOUD_TYPES = ("cloud", "cloud_debye")
 
 
 def deep_merge(base: dict, update: dict | None) -> dict:
@@ -45,8 +44,9 @@ def task_config(layers: dict, task: str, family: str, smoke: bool = False) -> di
     """The merged configuration of one task, its input-ablation models included.
 
     A config file may also set ``cloud_models`` (and ``cloud_models_smoke``, with
-    ``--smoke``): merged last over every CLOUD model of every task, e.g. a recipe such as
-    ``configs/paper_recipe.yaml`` that fixes the architecture and training of all of them."""
+    ``--smoke``): merged last over every model with an encoder (``has_encoder``, e.g. CLOUD)
+    of every task, e.g. a recipe such as ``configs/paper_recipe.yaml`` that fixes the
+    architecture and training of all of them."""
     cfg = deep_merge(layers.get("defaults", {}), layers.get("families", {}).get(family))
     cfg = deep_merge(cfg, layers.get("tasks", {}).get(task))
     if smoke:
@@ -54,10 +54,20 @@ def task_config(layers: dict, task: str, family: str, smoke: bool = False) -> di
     recipe = deep_merge(layers.get("cloud_models") or {},
                         (layers.get("cloud_models_smoke") or {}) if smoke else {})
     if recipe:
-        cfg = dict(cfg, models={name: deep_merge(spec, recipe)
-                                if spec.get("type") in CLOUD_TYPES else spec
+        cfg = dict(cfg, models={name: deep_merge(spec, recipe) if has_encoder(spec) else spec
                                 for name, spec in (cfg.get("models") or {}).items()})
     return with_ablation_models(cfg)
+
+
+def has_encoder(entry: dict) -> bool:
+    """Whether a model entry's model starts from a pretrained encoder (its declaration)."""
+    from benchmarks.models.declare import for_config, for_type
+    from benchmarks.models.spec import is_model_entry
+
+    if not is_model_entry(entry):
+        return False
+    declared = for_config(entry) if entry.get("class") else for_type(entry["type"])
+    return declared.has_encoder
 
 
 # keys of the ablated model that describe its runs, not its model or training
@@ -111,24 +121,27 @@ def task_models(cfg: dict, task: str, task_kind: str, wanted: list[str] | None =
                 ) -> TaskModels:
     """The models of a merged task config that the task runs, in ``wanted``'s order (default:
     the config's entries with a ``type`` or ``class``). A ``wanted`` name is a configured
-    model, a registered type or ``module:Class``; a model declaring the task kinds it runs on
+    model, a registered type or ``module:Class`` (or an already built ``ModelSpec``); a model declaring the task kinds it runs on
     (CLOUD-DEBYE, Θ models: Debye tasks) is not run on other kinds. Bad settings, import
     errors and protocol breaks raise ``benchmarks.models.ModelError``."""
     from benchmarks.models.protocol import ModelError
-    from benchmarks.models.spec import is_model_entry, model_spec, requested_entry
+    from benchmarks.models.spec import ModelSpec, is_model_entry, model_spec, requested_entry
 
     models = cfg.get("models") or {}
     out = TaskModels()
     for raw in [m for m, e in models.items() if is_model_entry(e)] if wanted is None else wanted:
-        try:
-            name, entry = requested_entry(raw, models)
-        except ModelError:
-            out.names.append(raw)
-            out.not_here[raw] = f"not a model of {task}"
-            out.unknown.append(raw)
-            continue
+        if isinstance(raw, ModelSpec):  # a model given as an object (evaluate())
+            name, spec = raw.name, raw
+        else:
+            try:
+                name, entry = requested_entry(raw, models)
+            except ModelError:
+                out.names.append(raw)
+                out.not_here[raw] = f"not a model of {task}"
+                out.unknown.append(raw)
+                continue
+            spec = model_spec(name, entry)
         out.names.append(name)
-        spec = model_spec(name, entry)
         kinds = spec.task_kinds
         if kinds is not None and task_kind not in kinds:
             need = "a Debye task" if kinds == ("debye",) else f"a task of kind {', '.join(kinds)}"

@@ -21,15 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.encoders import key_parts as encoder_key_parts
-from benchmarks.encoders import resolved_pretrained
 from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
 
 # settings of a model that say what to keep or analyse after a fold, or what it runs on
 # (an executor's resources), not what it predicts
 NOT_IN_KEY = ("keep_model", "keep_model_folds", "analysis", "resources")
 KEY_FILE = "job_key.txt"
-CLOUD_TYPES = ("cloud", "cloud_debye")
 
 
 @dataclass
@@ -43,6 +40,16 @@ class Job:
     scope_mode: str
     key: str = ""
     key_parts: dict | None = None
+    # the model's validated spec, built once when the run is planned (None: from ``spec``)
+    model_spec: object | None = None
+
+    @property
+    def declarations(self):
+        from benchmarks.models.declare import for_config
+
+        if self.model_spec is not None:
+            return self.model_spec.declarations
+        return for_config(self.spec)
 
     @property
     def work_dir(self) -> Path:
@@ -64,7 +71,7 @@ class Job:
 
     @property
     def trains_network(self) -> bool:
-        return self.spec.get("type") in CLOUD_TYPES
+        return self.declarations.trains_network
 
     @property
     def cost(self) -> float:
@@ -99,22 +106,20 @@ def _files_checksum(files: tuple) -> str:
 
 
 def job_key(task: TaskAdapter, data: TaskData, spec: dict, fold_index: int, fold: Fold,
-            smoke: bool) -> tuple[str, dict]:
-    """The hash of everything that determines a job's result, and its readable parts."""
+            smoke: bool, declared=None) -> tuple[str, dict]:
+    """The hash of everything that determines a job's result, and its readable parts.
+    ``declared``: the model's declarations (default: read off ``spec``); what its
+    ``job_key_parts`` returns is added to the parts (e.g. an encoder counted by its weights,
+    not its path)."""
+    from benchmarks.models.declare import for_config
+
     settings = {k: v for k, v in spec.items() if k not in NOT_IN_KEY}
-    encoder, inputs = None, {}
-    if spec.get("type") in CLOUD_TYPES:  # the encoder counts by its weights, not its path
-        settings.pop("pretrained", None)
-        pretrained = resolved_pretrained(spec)
-        encoder = encoder_checksum(pretrained) if pretrained and pretrained.exists() else (
-            None if pretrained is None else f"missing: {pretrained}")
-        if pretrained is None or pretrained.exists():  # tokenizer, generator table
-            inputs = encoder_key_parts(spec)
     rows = hashlib.sha256(json.dumps([fold.train, fold.test]).encode()).hexdigest()
     parts = {"task": task.name, "fold": fold_index, "smoke": smoke,
-             "settings": settings, "encoder_sha256": encoder,
+             "settings": settings, "encoder_sha256": None,
              "data_sha256": dict(sorted(data.checksums.items())),
-             "scope_source": data.source, "fold_rows_sha256": rows, **inputs}
+             "scope_source": data.source, "fold_rows_sha256": rows,
+             **(declared or for_config(spec)).job_key_parts(settings)}
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest(), parts
 
@@ -162,7 +167,7 @@ def run_job(task: TaskAdapter, data: TaskData, job: Job, progress: bool) -> dict
     from cloud.manifest import device_name
 
     start = time.perf_counter()
-    head = record_head(job)
+    head = {**record_head(job), "started_unix": time.time()}  # when it began, for timelines
     try:
         out = fit_predict(task, data, job, progress)
         preds = np.asarray(out.pop("predictions"), dtype=float)

@@ -97,8 +97,10 @@ def extract(summary: dict) -> dict:
 def model_kind(summary_entry: dict) -> str:
     """``network`` (a model trained by gradient descent in torch) or ``deterministic`` (the
     baselines): their metrics move differently between machines (TOLERANCE_FILE)."""
+    from benchmarks.models import for_type
+
     kind = summary_entry.get("type") or summary_entry.get("description", "").split(",")[0]
-    return "network" if kind in ("cloud", "cloud_debye") else "deterministic"
+    return "network" if for_type(kind).trains_network else "deterministic"
 
 
 def load_tolerances(path: Path = TOLERANCE_FILE) -> dict:

@@ -94,6 +94,7 @@ EXAMPLE = """Example:
 def seed_overlay(path: Path) -> Path:
     """A config file moving every model's seed by one (every task's merged models)."""
     from benchmarks.config import load_layers, task_config
+    from benchmarks.models import for_type
     from benchmarks.tasks import select
 
     layers = load_layers()
@@ -103,7 +104,7 @@ def seed_overlay(path: Path) -> Path:
         for name, spec in task_config(layers, t.name, t.family, smoke=True)["models"].items():
             if "type" not in spec:
                 continue
-            if spec["type"] in ("cloud", "cloud_debye"):
+            if for_type(spec["type"]).trains_network:  # its seed is the training's
                 seed = int((spec.get("train") or {}).get("seed", 42))
                 models[name] = {"train": {"seed": seed + 1}}
             elif "seed" in spec:

@@ -154,8 +154,7 @@ def test_descriptions_and_canonical_needs_structures(shared_data):
     # source text says (the discovery stand-ins word it "encoded (canonical)")
     from benchmarks.tasks.discovery import MptsTask
 
-    task = MptsTask()
-    task.use_smoke_sample(20, 10)
+    task = MptsTask().smoke_sample(20, 10)
     assert scope_mode_problem(task.load(shared_data, "canonical", progress=False),
                               "canonical") is None
 

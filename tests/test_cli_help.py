@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCE_DIRS = ("cloud", "benchmarks", "baselines", "scripts")
+SOURCE_DIRS = ("cloud", "benchmarks", "baselines", "scripts", "cloud_bench")
 
 # file -> (how to run it, without --help; the invocation its example must show)
 ENTRY_POINTS: dict[str, tuple[list[str], str]] = {
@@ -43,6 +43,7 @@ ENTRY_POINTS: dict[str, tuple[list[str], str]] = {
     "scripts/paper_size_run.py": (["scripts/paper_size_run.py"],
                                   "python scripts/paper_size_run.py"),
     "benchmarks/run.py": (["benchmarks/run.py"], "python benchmarks/run.py"),
+    "cloud_bench/cli.py": (["-m", "cloud_bench.cli"], "cloud-bench run"),
     "benchmarks/score.py": (["benchmarks/score.py"], "python benchmarks/score.py"),
     "benchmarks/submit.py": (["benchmarks/submit.py"], "python benchmarks/submit.py"),
     "benchmarks/regression_spread.py": (["benchmarks/regression_spread.py"],

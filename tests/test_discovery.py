@@ -53,11 +53,14 @@ def _offline(*args, **kwargs):
 
 @pytest.fixture(scope="module")
 def adapters(shared_data):
-    """The family with the stand-ins encoding a sample; loaded once for the module."""
-    tasks = [WbmTask(), MptsTask(sample=SAMPLE), Wbm10kTask(sample=SAMPLE)]
-    for task in tasks[1:]:
-        task.load(shared_data, progress=False)
-    return tasks
+    """The family with the stand-ins encoding a sample."""
+    return [WbmTask(), MptsTask(sample=SAMPLE), Wbm10kTask(sample=SAMPLE)]
+
+
+@pytest.fixture(scope="module")
+def loaded(adapters, shared_data):
+    """The stand-ins' data, loaded once for the module."""
+    return {task.name: task.load(shared_data, progress=False) for task in adapters[1:]}
 
 
 # ---------------------------------------------------------------- tables (no encoding)
@@ -105,16 +108,16 @@ def test_wbm10k_standin_trains_on_the_same_rows(shared_data):
 
 
 # ---------------------------------------------------------------- loaded task data
-def test_loaded_standin_is_one_leak_free_fold(adapters):
+def test_loaded_standin_is_one_leak_free_fold(adapters, loaded):
     for task in adapters[1:]:
-        data = task.loaded
+        data = loaded[task.name]
         (fold,) = data.folds
         assert (len(fold.train), len(fold.test)) == SAMPLE
         assert not set(fold.train) & set(fold.test)
         assert data.partial and "seeded sample" in data.source
         assert data.source.startswith("STAND-IN") and data.meta["stand_in"] == task.stand_in
         assert data.meta["counts"]["train_removed_in_test"] == 822
-    mpts = adapters[1].loaded
+    mpts = loaded[adapters[1].name]
     idx = mpts.rows(mpts.folds[0].test)
     test = read_cif_csv(shared_file("stability/mpts_52_test.csv.gz"), id_col="material_id")
     ids = mpts.folds[0].test
@@ -133,9 +136,9 @@ def test_loaded_standin_is_one_leak_free_fold(adapters):
     assert list(unique_prototypes([a, b, a, c], [c])) == [True, True, False, False]
 
 
-def test_hull_distance_formula_and_known_shift(adapters):
+def test_hull_distance_formula_and_known_shift(adapters, loaded):
     task = adapters[1]
-    data = task.loaded
+    data = loaded[task.name]
     fold = data.folds[0]
     idx = data.rows(fold.test)
     hull, e_form = data.meta["e_above_hull"][idx], data.targets[idx]
@@ -161,12 +164,12 @@ def test_hull_distance_formula_and_known_shift(adapters):
     assert all(isinstance(v, float) for v in got.values())
 
 
-def test_scores_match_matbench_discovery_package(adapters, tmp_path):
+def test_scores_match_matbench_discovery_package(adapters, loaded, tmp_path):
     """Every stability number equals matbench-discovery's own ``stable_metrics`` on the
     same arrays: real labels of the stand-in, a seeded error added to the DFT formation
     energies as the model's prediction; subsets built as its scripts/evals/discovery.py."""
     target = pip_target("matbench-discovery-1.3.1", MBD_REQUIREMENTS)
-    data = adapters[1].loaded
+    data = loaded[adapters[1].name]
     idx = data.rows(data.folds[0].test)
     hull, e_form = data.meta["e_above_hull"][idx], data.targets[idx]
     uniq = data.meta["unique_prototype"][idx].copy()

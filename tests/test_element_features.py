@@ -139,8 +139,7 @@ def test_save_load_and_start_from_an_encoder_without_features(tokenizer, phonon_
 
 
 def test_runner_setting_and_description():
-    from benchmarks.models import element_feature_names
-    from benchmarks.run import describe_model
+    from benchmarks.models import describe_model, element_feature_names
 
     assert element_feature_names("default") == FEATURES
     assert element_feature_names(True) == FEATURES

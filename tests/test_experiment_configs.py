@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from benchmarks.config import CONFIGS, EXPERIMENTS, load_layers, runnable_models, task_config
-from benchmarks.run import check_names, parse_args
+from benchmarks.plan import check_names
+from benchmarks.run import options, parse_args
 from benchmarks.tasks import all_tasks
 
 EXPERIMENT_FILES = sorted(EXPERIMENTS.glob("*.yaml"))
@@ -92,9 +93,9 @@ def test_the_run_command_of_an_experiment_resolves_its_models(path):
     from benchmarks.tasks import select
 
     tasks = select(args.task)
-    check_names(args, load_layers(args.config), tasks)  # raises on an unknown model
+    check_names(options(args), load_layers(args.config), tasks)  # raises on an unknown model
     with pytest.raises(Exception, match="unknown model"):
-        check_names(args, load_layers(), tasks)  # without the file: not configured
+        check_names(options(args), load_layers(), tasks)  # without the file: not configured
 
 
 def test_a_profile_named_after_an_experiment_sets_its_budget():

@@ -46,6 +46,17 @@ def test_cluster_plan_from_job_tables():
     assert lines[3].startswith("| u | 6 | not measured |")
 
 
+def test_cluster_plan_across_tasks_fills_the_slots_at_task_boundaries():
+    from benchmarks.perf.cluster_plan import plan_table, run_wall
+
+    durations = {"cv": [100.0, 300.0, 200.0], "u": [100.0, 300.0, 200.0]}
+    jobs = {"cv": 12, "u": 12}
+    _, totals = plan_table(jobs, durations, [8], 4)
+    assert totals == {8: 600.0}  # task after task: each waits for its longest job
+    assert run_wall(jobs, durations, 8, 4) == 300.0  # one call: the longest job bounds it
+    assert run_wall(jobs, durations, 1, 4) == 1200.0 == plan_table(jobs, durations, [1], 4)[1][1]
+
+
 def test_cluster_plan_counts_the_configured_cloud_jobs():
     from benchmarks.perf.cluster_plan import planned_jobs
 

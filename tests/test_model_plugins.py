@@ -16,6 +16,7 @@ import yaml
 
 from benchmarks.reports.matbench_results import read_matbench_results
 from benchmarks.run import main
+from cloud_bench import evaluate
 from tests.matbench_package import matbench_load
 
 HERE = "tests.test_model_plugins"
@@ -119,20 +120,23 @@ class NoInput:
         return np.zeros(len(X))
 
 
-def run(tmp_path, *args) -> tuple[int, dict]:
-    out = tmp_path / "run"
-    code = main([*args, "--no-progress", "--out", str(out)])
-    summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() \
-        else {}
-    return code, summary
+def run(tmp_path, tasks: str, models: str, **options):
+    """The models, named as a user names theirs, through ``evaluate()`` into ``<tmp>/run``."""
+    return evaluate(models, tasks=tasks, out=tmp_path / "run", progress=False, **options)
+
+
+def finished(res) -> bool:
+    """Every row done: what exit status 0 of the command line means."""
+    return bool(res.account["done"]) and not res.account["failed"] and not res.account[
+        "skipped"]
 
 
 def test_composition_plugin_five_folds_loads_in_matbench(tmp_path, shared_data, monkeypatch):
     monkeypatch.setenv("CLOUD_DATA_DIR", str(shared_data))
     name = f"{HERE}.FractionRidge"
-    code, summary = run(tmp_path, "--task", "matbench_jdft2d,matbench_dielectric",
-                        "--models", f"{HERE}:FractionRidge,dummy")
-    assert code == 0
+    res = run(tmp_path, "matbench_jdft2d,matbench_dielectric", f"{HERE}:FractionRidge,dummy")
+    assert finished(res)
+    summary = res.summary
     for task in ("matbench_jdft2d", "matbench_dielectric"):  # structures; SCOPE strings only
         assert summary["tasks"][task]["models"][name]["n_folds"] == 5
         assert summary["tasks"][task]["rows"][name] == {"status": "done"}
@@ -158,9 +162,10 @@ def test_composition_plugin_five_folds_loads_in_matbench(tmp_path, shared_data, 
 def test_pipeline_scope_structure_and_theta_models(tmp_path, shared_data, monkeypatch):
     monkeypatch.setenv("CLOUD_DATA_DIR", str(shared_data))
     models = ["fraction_pipeline", "ScopeLength", "StructureDensity", "MeanTheta"]
-    code, summary = run(tmp_path, "--task", "matbench_jdft2d,matbench_dielectric,cv",
-                        "--smoke", "--models", ",".join(f"{HERE}:{m}" for m in models))
-    assert code == 1  # skipped rows, no --allow-skips
+    res = run(tmp_path, "matbench_jdft2d,matbench_dielectric,cv",
+              ",".join(f"{HERE}:{m}" for m in models), smoke=True)
+    assert res.account["skipped"] and not res.account["failed"]
+    summary = res.summary
     rows = {(t, m.removeprefix(f"{HERE}.")): r for t, e in summary["tasks"].items()
             for m, r in e["rows"].items()}
     for model in ("fraction_pipeline", "ScopeLength", "StructureDensity"):
@@ -201,7 +206,7 @@ def test_bad_models_are_usage_errors_before_any_work(tmp_path, capsys, models, c
     if config:
         (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
         args += ["--config", str(tmp_path / "c.yaml")]
-    code, _ = run(tmp_path, *args)
+    code = main([*args, "--no-progress", "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1 and err[0].startswith("error: ") and message in err[0], err
@@ -215,19 +220,17 @@ def test_config_params_and_fold_reuse(tmp_path, shared_data, monkeypatch, capsys
         path = tmp_path / f"alpha{alpha}.yaml"
         path.write_text(yaml.safe_dump({"models": {"ridge": {
             "class": f"{HERE}:FractionRidge", "params": {"alpha": alpha}}}}))
-        return run(tmp_path, "--task", "matbench_jdft2d", "--smoke", "--models", "ridge",
-                   "--config", str(path))
+        return finished(run(tmp_path, "matbench_jdft2d", "ridge", smoke=True, config=path))
 
-    code, summary = with_alpha(10.0)
-    assert code == 0
+    assert with_alpha(10.0)
     record = json.loads((tmp_path / "run/matbench_jdft2d/ridge/fold_0.json").read_text())
     assert record["config"]["params"] == {"alpha": 10.0}
     assert record["config"]["class"] == f"{HERE}:FractionRidge"
     assert len(record["config"]["module_sha256"]) == 64  # a changed plug-in file recomputes
     capsys.readouterr()
-    assert with_alpha(10.0)[0] == 0
+    assert with_alpha(10.0)
     assert "recomputing" not in capsys.readouterr().err  # same settings: the fold is reused
-    assert with_alpha(0.1)[0] == 0
+    assert with_alpha(0.1)
     assert "ridge fold 0: recomputing (stored result was made with other settings)" in (
         capsys.readouterr().err)
 
@@ -243,8 +246,7 @@ def test_installed_package_registers_a_model_by_entry_point(tmp_path, shared_dat
     (dist / "entry_points.txt").write_text(
         f"[cloud_bench.models]\nfraction_ridge = {HERE}:FractionRidge\n")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    code, summary = run(tmp_path, "--task", "matbench_jdft2d", "--smoke", "--models",
-                        "fraction_ridge")
-    assert code == 0
-    entry = summary["tasks"]["matbench_jdft2d"]["models"]["fraction_ridge"]
+    res = run(tmp_path, "matbench_jdft2d", "fraction_ridge", smoke=True)
+    assert finished(res)
+    entry = res.summary["tasks"]["matbench_jdft2d"]["models"]["fraction_ridge"]
     assert entry["n_folds"] == 1 and entry["type"] == "fraction_ridge"

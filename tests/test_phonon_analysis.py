@@ -175,20 +175,20 @@ def test_theta_statistics_on_a_synthetic_example():
 
 
 def test_keep_model_folds_selects_folds():
-    from argparse import Namespace
+    from benchmarks.models import model_spec
+    from benchmarks.plan import RunOptions, fold_spec
 
-    from benchmarks.run import model_spec
+    def kept(entry, k, save_models=False):
+        return keeps_model(fold_spec(model_spec("m", entry), k,
+                                     RunOptions(save_models=save_models)))
 
-    args = Namespace(pretrained=None, save_models=False)
-    spec = {"type": "cloud_debye", "keep_model_folds": [5]}
-    assert keeps_model(model_spec(spec, 5, args))
-    assert not keeps_model(model_spec(spec, 0, args))
-    assert keeps_model(model_spec({"type": "cloud", "keep_model": True}, 0, args))
-    assert not keeps_model(model_spec({"type": "cloud"}, 0, args))
+    assert kept({"type": "cloud_debye", "keep_model_folds": [5]}, 5)
+    assert not kept({"type": "cloud_debye", "keep_model_folds": [5]}, 0)
+    assert kept({"type": "cloud", "keep_model": True}, 0)
+    assert not kept({"type": "cloud"}, 0)
     # --save-models keeps every fold's model; baselines have none to keep
-    saving = Namespace(pretrained=None, save_models=True)
-    assert keeps_model(model_spec({"type": "cloud"}, 3, saving))
-    assert not keeps_model(model_spec({"type": "dummy"}, 3, saving))
+    assert kept({"type": "cloud"}, 3, save_models=True)
+    assert not kept({"type": "dummy"}, 3, save_models=True)
 
 
 @pytest.fixture(scope="module")

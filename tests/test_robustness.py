@@ -27,6 +27,7 @@ from benchmarks.tasks import scope_inputs
 from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
 from benchmarks.tasks.scope_inputs import encode_structures
 from cloud.data import read_matbench_json
+from cloud_bench import evaluate
 from tests.conftest import shared_file
 
 JDFT2D = "matbench/matbench_jdft2d.json.gz"
@@ -141,10 +142,9 @@ def test_bad_rows_are_reported_and_no_good_row_is_lost(jdft2d, tmp_path, monkeyp
     rows = good[:10] + [b[:3] for b in bad[:3]] + good[10:50] + [b[:3] for b in bad[3:]] + (
         good[50:])
     task = MixedRowsTask(rows)
-    monkeypatch.setattr("benchmarks.run.select", lambda spec: [task])
     out = tmp_path / "run"
-    assert main(["--task", task.name, "--smoke", "--models", "dummy,cloud", "--no-progress",
-                 "--out", str(out)]) == 0
+    res = evaluate(["dummy", "cloud"], tasks=[task], smoke=True, out=out, progress=False)
+    assert len(res.account["done"]) == 2 and not res.account["failed"]
 
     with open(out / task.name / "input_errors.csv", newline="") as fh:
         errors = list(csv.DictReader(fh))

@@ -1,10 +1,12 @@
 """Executors: they take a list of jobs and hand their records to the driver, whatever runs
 them (this process, the processes of ``accelerate launch``, the workers of a Ray cluster).
 
-Every executor has one interface, ``execute(jobs, group, task, data_for, force, progress,
-on_record) -> records``: the records come back in the jobs' order, and ``on_record(job,
-record)`` is called on the driver as each one arrives, so the driver stores finished folds
-while the others still run. Only the driver writes results.
+Every executor has one interface, ``execute(jobs, group, task_for, data_for, force,
+progress, on_record) -> records``: one call takes every job of a run, whatever their tasks
+(``task_for(job)``: the job's task adapter, ``data_for(job)``: the data its model reads);
+the records come back in the jobs' order, and ``on_record(job, record)`` is called on the
+driver as each one arrives, so the driver stores finished folds while the others still
+run. Only the driver writes results.
 """
 
 from __future__ import annotations

@@ -19,16 +19,17 @@ from benchmarks.distributed import ProcessGroup, assign
 from benchmarks.jobs import Job, prepare_work_dir, run_job
 
 
-def execute(jobs: list[Job], group: ProcessGroup, task, data_for, force: bool,
+def execute(jobs: list[Job], group: ProcessGroup, task_for, data_for, force: bool,
             progress: bool, on_record=None) -> list[dict]:
-    """Records of ``jobs`` in their order on the main process (``[]`` on the others).
-    ``data_for(job)`` is the task data the job's model reads."""
+    """Records of ``jobs`` (of any tasks) in their order on the main process (``[]`` on the
+    others). ``task_for(job)`` is the job's task adapter, ``data_for(job)`` the task data
+    its model reads."""
     if not jobs:
         return []
     on_record = on_record or (lambda job, record: None)
     if group.splits_jobs:
         owner = assign([j.cost for j in jobs], group.world_size)
-        mine = {i: _run(task, data_for, job, force, progress, group)
+        mine = {i: _run(task_for(job), data_for, job, force, progress, group)
                 for i, job in enumerate(jobs) if owner[i] == group.rank}
         gathered = group.gather(mine)
         if not group.is_main:
@@ -43,7 +44,7 @@ def execute(jobs: list[Job], group: ProcessGroup, task, data_for, force: bool,
             if group.is_main:
                 prepare_work_dir(job, force)
             group.barrier()
-        records.append(_run(task, data_for, job, force, progress, group,
+        records.append(_run(task_for(job), data_for, job, force, progress, group,
                             prepared=group.world_size > 1))
         if group.is_main:
             on_record(job, records[-1])

@@ -115,9 +115,11 @@ def run_in_worker(task, data, job: Job, force: bool, threads: int) -> dict:
     return run_job(task, data, job, progress=False)
 
 
-def execute(jobs: list[Job], group, task, data_for, force: bool, progress: bool,
+def execute(jobs: list[Job], group, task_for, data_for, force: bool, progress: bool,
             on_record=None) -> list[dict]:
-    """Records of ``jobs`` in their order; each stored through ``on_record`` as it arrives."""
+    """Records of ``jobs`` in their order; each stored through ``on_record`` as it arrives.
+    The jobs of every task are submitted together, costliest first, so the cluster runs
+    jobs of different tasks at the same time and never waits at a task boundary."""
     import ray
 
     if not jobs:
@@ -125,31 +127,38 @@ def execute(jobs: list[Job], group, task, data_for, force: bool, progress: bool,
     on_record = on_record or (lambda job, record: None)
     remote = ray.remote(run_in_worker)
     gpus = ray.cluster_resources().get("GPU", 0)
-    task_ref, data_refs = ray.put(task), {}
+    task_refs, data_refs = {}, {}
     pending: dict = {}
-    view = TaskProgress(task.name, len(jobs))
+    views = {}
+    for job in jobs:
+        views.setdefault(job.task, TaskProgress(job.task, 0)).total += 1
     records: list[dict | None] = [None] * len(jobs)
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].cost)
 
     def store(ref) -> None:
         i, submitted = pending.pop(ref)
         records[i] = _record(ray, ref, jobs[i], submitted)
         on_record(jobs[i], records[i])
-        view.finished(records[i])
+        views[jobs[i].task].finished(records[i])
 
     with Interruption() as stop:
         try:
-            for i, job in enumerate(jobs):
+            for i in order:
                 if stop.requested:
                     break
-                if job.scope_mode not in data_refs:  # encoded once on the driver, shared by all
-                    data_refs[job.scope_mode] = ray.put(data_for(job))
+                job = jobs[i]
+                if job.task not in task_refs:
+                    task_refs[job.task] = ray.put(task_for(job))
+                if (job.task, job.scope_mode) not in data_refs:  # encoded once on the driver
+                    data_refs[job.task, job.scope_mode] = ray.put(data_for(job))
                 options = job_options(job.spec, gpus)
                 ref = remote.options(name=job.name, **options).remote(
-                    task_ref, data_refs[job.scope_mode], job, force,
+                    task_refs[job.task], data_refs[job.task, job.scope_mode], job, force,
                     max(1, int(options["num_cpus"])))
                 pending[ref] = (i, time.perf_counter())
             if not stop.requested:
-                view.started()
+                for view in views.values():
+                    view.started()
             while pending and not stop.requested:
                 ready, _ = ray.wait(list(pending), num_returns=1, timeout=WAIT_SECONDS)
                 for ref in ready:
@@ -157,11 +166,14 @@ def execute(jobs: list[Job], group, task, data_for, force: bool, progress: bool,
         except KeyboardInterrupt:  # SIGINT outside the main thread's handler (a thread)
             stop.requested = True
         if stop.requested:
-            n_queued = len(jobs) - len(pending) - view.done - view.failed
+            done = sum(v.done for v in views.values())
+            failed = sum(v.failed for v in views.values())
+            n_queued = len(jobs) - len(pending) - done - failed
             cancelled = _cancel_and_drain(ray, pending, store)
-            print(f"[{task.name}] interrupted: {cancelled} jobs cancelled"
+            done = sum(v.done for v in views.values())
+            print(f"interrupted: {cancelled} jobs cancelled"
                   + (f" ({n_queued} never submitted)" if n_queued > 0 else "")
-                  + f"; {view.done} finished folds are stored (a new run reuses them)",
+                  + f"; {done} finished folds are stored (a new run reuses them)",
                   file=sys.stderr, flush=True)
             raise KeyboardInterrupt
     return records

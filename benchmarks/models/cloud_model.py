@@ -19,6 +19,15 @@ class CloudModel:
 
     input = "scope"
     kind = "regression"
+    # declarations (benchmarks/models/declare.py): a pretrained encoder, trained by gradient
+    # descent; its job key counts the encoder by its weights
+    has_encoder = True
+    trains_network = True
+    submission = {"authors": "Changwen Xu, Shang Zhu, Venkatasubramanian Viswanathan",
+                  "algorithm": "CLOUD", "model_type": "Transformer",
+                  "architecture_type": "transformer",  # Matbench Discovery's ArchitectureType
+                  "architecture": "BERT encoder over SCOPE strings, MLP head on [CLS]",
+                  "paper": "arXiv 2506.17345"}
 
     def __init__(self, pretrained="default", preset: str = "small", head_hidden_sizes=None,
                  head_dropout: float = 0.1, train: dict | None = None, element_features=None,
@@ -134,6 +143,45 @@ class CloudModel:
         return model_params(build_model(self.kind, tokenizer, pretrained, self.preset,
                                         **self._model_config("cv")))
 
+    def job_key_parts(self, settings: dict) -> dict:
+        """The encoder counts in the job key by its weights (and the tokenizer and generator
+        table it implies), not by its path."""
+        from benchmarks.encoders import key_parts, resolved_pretrained
+        from benchmarks.jobs import encoder_checksum
+
+        pretrained = resolved_pretrained(settings)
+        encoder = encoder_checksum(pretrained) if pretrained and pretrained.exists() else (
+            None if pretrained is None else f"missing: {pretrained}")
+        parts = {"settings": {k: v for k, v in settings.items() if k != "pretrained"},
+                 "encoder_sha256": encoder}
+        if pretrained is None or pretrained.exists():  # tokenizer, generator table
+            parts.update(key_parts(settings))
+        return parts
+
+    def describe(self, settings: dict, encoder: dict | None = None) -> str:
+        """Model size and encoder (``encoder``: the job record's, naming its format and
+        tokenizer), then the options and input ablation."""
+        from benchmarks.models.describe import input_description
+
+        spec = settings
+        pre = spec.get("pretrained", "default")
+        if pre in (None, "none", "scratch"):
+            size = f"{spec.get('preset', 'small')} from scratch"
+        else:
+            size = "committed small encoder" if pre == "default" else f"encoder {pre}"
+        ablation = input_description(spec)
+        if encoder and encoder.get("format") == "bert":
+            size += " (authors-format checkpoint)"
+        if encoder and encoder.get("tokenizer") == "paper":
+            size += ", paper's WordPiece tokenizer" + (
+                ", table generator strings" if encoder.get("generators") == "table" else "")
+        options = ", loss on log Θ" if spec.get("debye_loss", "value") == "log_theta" else ""
+        if spec.get("element_features"):
+            options += ", element features"
+        if int(spec.get("ensemble", 1)) > 1:
+            options += f", ensemble of {int(spec['ensemble'])} seeds"
+        return f"{spec['type']}, {size}{options}" + (f", {ablation}" if ablation else "")
+
     def _generator_strings(self, X) -> list[str]:
         """The SCOPE strings with the generator part the encoder expects: the paper's
         printed table (cloud.scope.errata) for the authors' tokenizer unless told otherwise."""
@@ -217,10 +265,3 @@ def keeps_model(cfg: dict) -> bool:
     """Whether the fold's fine-tuned model is kept (``keep_model``, which the runner sets
     from ``--save-models`` and a model's ``keep_model_folds``)."""
     return bool(cfg.get("keep_model"))
-
-
-def kept_model_dir(work_dir: Path) -> Path:
-    """Where ``keep_model: true`` saves a fold's fine-tuned model: ``fold_<k>_model`` next to
-    the fold's results (``fold_<k>_train`` is the training work dir)."""
-    work_dir = Path(work_dir)
-    return work_dir.with_name(work_dir.name.removesuffix("_train") + "_model")

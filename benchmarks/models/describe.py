@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from benchmarks.jobs import CLOUD_TYPES
-
 
 def input_description(spec: dict) -> str:
     """The input ablation of a model config, for reports ("" for CLOUD's own input)."""
@@ -15,29 +13,19 @@ def input_description(spec: dict) -> str:
     return "; ".join(parts)
 
 
-def describe_model(spec: dict, smoke: bool, encoder: dict | None = None) -> str:
-    """Model size and encoder (CLOUD; ``encoder``: the job record's, naming its format and
-    tokenizer), class and settings (a plug-in), or the type."""
+def describe_model(spec: dict, smoke: bool, encoder: dict | None = None,
+                   declared=None) -> str:
+    """The model's own description (its ``describe`` declaration; ``encoder``: the job
+    record's, naming its format and tokenizer), else class and settings (a plug-in), else
+    the type. ``declared``: the model's :class:`~benchmarks.models.declare.Declarations`
+    (default: read off ``spec``)."""
+    from benchmarks.models.declare import for_config
+
     suffix = ", smoke" if smoke else ""
+    own = (declared or for_config(spec)).describe(spec, encoder)
+    if own is not None:
+        return own + suffix
     if spec["type"] == "plugin":
         params = ", ".join(f"{k}={v!r}" for k, v in sorted((spec.get("params") or {}).items()))
         return f"plug-in {spec['class']}" + (f"({params})" if params else "") + suffix
-    if spec["type"] not in CLOUD_TYPES:
-        return spec["type"] + suffix
-    pre = spec.get("pretrained", "default")
-    if pre in (None, "none", "scratch"):
-        size = f"{spec.get('preset', 'small')} from scratch"
-    else:
-        size = "committed small encoder" if pre == "default" else f"encoder {pre}"
-    ablation = input_description(spec)
-    if encoder and encoder.get("format") == "bert":
-        size += " (authors-format checkpoint)"
-    if encoder and encoder.get("tokenizer") == "paper":
-        size += ", paper's WordPiece tokenizer" + (
-            ", table generator strings" if encoder.get("generators") == "table" else "")
-    options = ", loss on log Θ" if spec.get("debye_loss", "value") == "log_theta" else ""
-    if spec.get("element_features"):
-        options += ", element features"
-    if int(spec.get("ensemble", 1)) > 1:
-        options += f", ensemble of {int(spec['ensemble'])} seeds"
-    return f"{spec['type']}, {size}{options}" + (f", {ablation}" if ablation else "") + suffix
+    return spec["type"] + suffix

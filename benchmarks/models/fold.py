@@ -24,7 +24,8 @@ DEBYE_TEMPERATURE = 300.0  # K: the temperature of the phonon tasks' Cv and U
 
 def fit_predict(task, data, job, progress: bool = True) -> dict:
     """``{"predictions": ..., **fold record fields}`` of ``job``'s model on its fold."""
-    model = model_spec(job.model, job.spec).probe()
+    spec = job.model_spec if job.model_spec is not None else model_spec(job.model, job.spec)
+    model = spec.probe()
     kinds = model_task_kinds(model)
     if kinds is not None and task.kind not in kinds:
         raise ValueError(f"{job.model} runs on tasks of kind {', '.join(kinds)}; "

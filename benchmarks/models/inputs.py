@@ -20,6 +20,8 @@ def input_problem(data: TaskData, kind: str) -> str | None:
                 f"({data.source}): models with input = 'composition' run it")
     if kind == "structure" and data.structure_loader is None:
         return f"input = 'structure' needs structures, but the inputs are: {data.source}"
+    if kind == "scope" and "compositions" in data.meta:  # a user task of formulas
+        return f"input = 'scope' needs structures, but the inputs are: {data.source}"
     return None
 
 
@@ -33,6 +35,11 @@ def model_inputs(data: TaskData, ids: list[str], kind: str) -> list:
             from pymatgen.core import Composition
 
             return [Composition(t).fractional_composition for t in texts]
+        if "compositions" in data.meta:  # formulas only (a user task's composition column)
+            from pymatgen.core import Composition
+
+            return [Composition(data.meta["compositions"][i]).fractional_composition
+                    for i in ids]
         if data.structure_loader is not None:
             return [s.composition.fractional_composition for s in structures(data, ids)]
         return [scope_composition(t) for t in texts]

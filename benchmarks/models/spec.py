@@ -16,8 +16,11 @@ when the run starts, before any training.
 from __future__ import annotations
 
 import copy
+import hashlib
 import inspect
+import json
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from benchmarks.models.protocol import (
     ModelError,
@@ -37,7 +40,7 @@ from benchmarks.models.registry import (
 
 # keys of a model entry read by the runner, not passed to the model's constructor
 RUN_KEYS = ("type", "class", "params", "scope_mode", "keep_model", "keep_model_folds",
-            "analysis", "module_sha256", "resources")
+            "analysis", "module_sha256", "object_sha256", "resources")
 PLUGIN = "plugin"  # the ``type`` recorded for a ``class:`` entry
 
 
@@ -50,6 +53,14 @@ class ModelSpec:
     class_path: str
     params: dict = field(default_factory=dict)
     config: dict = field(default_factory=dict)
+    obj: object | None = field(default=None, compare=False)  # a model given as an object
+
+    @cached_property
+    def declarations(self):
+        """What the model declares about itself (:mod:`benchmarks.models.declare`)."""
+        from benchmarks.models.declare import declarations
+
+        return declarations(self.probe())
 
     @property
     def type(self) -> str:
@@ -61,7 +72,8 @@ class ModelSpec:
 
     def build(self):
         """A fresh, unfitted model."""
-        return make_model(load_object(self.class_path), self.params)
+        source = self.obj if self.obj is not None else load_object(self.class_path)
+        return make_model(source, self.params)
 
     def probe(self):
         """A fresh model, checked against the protocol."""
@@ -170,3 +182,37 @@ def requested_entry(name: str, models: dict) -> tuple[str, dict]:
     configured = [m for m, e in models.items() if is_model_entry(e)]
     raise ModelError(f"unknown model {name!r}: not configured ({', '.join(configured)}), "
                      f"not an installed plug-in, not module:Class")
+
+
+def object_settings(model) -> dict:
+    """The settings of a model object, for its job key and fold records: scikit-learn's
+    ``get_params()``, else its public attributes (values JSON cannot hold are written by
+    ``repr``)."""
+    params = model.get_params() if hasattr(model, "get_params") else {
+        k: v for k, v in vars(model).items() if not k.startswith("_") and not k.endswith("_")}
+    return json.loads(json.dumps(params, sort_keys=True, default=repr))
+
+
+def _source_sha256(cls) -> str | None:
+    try:
+        return hashlib.sha256(inspect.getsource(cls).encode()).hexdigest()
+    except (OSError, TypeError):  # defined where its source cannot be read
+        return None
+
+
+def object_spec(model, name: str | None = None) -> ModelSpec:
+    """The :class:`ModelSpec` of a model given as an object (a notebook's, a test's), checked
+    against the protocol. Its row name: ``name``, else its ``name`` attribute, else its
+    class's name. The job key holds its class, settings and class source, so a changed
+    class or setting is recomputed rather than reused; a class whose source cannot be read
+    is never reused."""
+    if isinstance(model, type):
+        raise ModelError(f"{model.__name__} is a class: pass an instance, or 'module:Class'")
+    cls = type(model)
+    label = name or getattr(model, "name", None) or cls.__name__
+    path = f"{cls.__module__}:{cls.__qualname__}"
+    check_model(model, f"{label!r} ({path})")
+    source = _source_sha256(cls)
+    config = {"type": PLUGIN, "class": path, "params": object_settings(model),
+              "object_sha256": source or f"unreadable source, id {id(model)}"}
+    return ModelSpec(str(label), path, {}, config, obj=model)

@@ -41,15 +41,15 @@ def committed_sizes() -> dict[str, int]:
 
 def task_settings() -> dict[str, dict]:
     """Per task: CLOUD fine-tunings, folds, epochs, batch size, validation share."""
-    from benchmarks.config import load_layers, runnable_models, task_config
+    from benchmarks.config import load_layers, task_config, task_models
     from benchmarks.tasks import select
 
     layers = load_layers()
     out = {}
     for task in select("all"):
         cfg = task_config(layers, task.name, task.family)
-        models = {m: s for m, s in runnable_models(cfg, task.kind).items()
-                  if s["type"].startswith("cloud")}
+        models = {m: s.config for m, s in task_models(cfg, task.name, task.kind).specs.items()
+                  if s.declarations.trains_network}
         train = (models.get("cloud") or next(iter(models.values()), {})).get("train", {})
         out[task.name] = {"jobs": len(models) * len(cfg["folds"]), "folds": len(cfg["folds"]),
                           "epochs": train.get("epochs", 100), "batch": train.get("batch_size", 64),

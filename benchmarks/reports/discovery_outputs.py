@@ -156,7 +156,7 @@ def write_outputs(out_dir: Path, results: dict, adapters: dict) -> list[Path]:
     wbm10k = results.get("discovery_wbm10k", {}).get("models", {})
     for name, res in results.items():
         task = adapters[name]
-        data = task.loaded
+        data = res.get("data")  # the TaskData the run loaded
         folder = out_dir / "discovery" / name
         folder.mkdir(parents=True, exist_ok=True)
         skill = run_skill(res) if task.stability else None

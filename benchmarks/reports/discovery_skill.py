@@ -23,8 +23,11 @@ CHANCE_MARGIN = 0.05
 
 
 def is_baseline(model_type: str | None) -> bool:
-    """Baselines are the models that are not CLOUD (random forest, dummy)."""
-    return not str(model_type or "").startswith("cloud")
+    """Baselines are the models without an encoder (random forest, dummy): what the model
+    type declares (``benchmarks.models.declare``)."""
+    from benchmarks.models import for_type
+
+    return not for_type(model_type).has_encoder
 
 
 def chance_band(n: float, prevalence: float) -> float:

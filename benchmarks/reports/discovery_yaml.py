@@ -31,14 +31,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmarks.models import for_config
+
 PRED_COL = "e_form_per_atom"
 ARXIV = "2506.17345"
-CLOUD_AUTHORS = ("Changwen Xu", "Shang Zhu", "Venkatasubramanian Viswanathan")
 # DiscoveryMetricsSet of the model schema: these keys, all numbers
 YAML_METRICS = ("F1", "DAF", "Precision", "Recall", "Accuracy", "TPR", "FPR", "TNR", "FNR",
                 "TP", "FP", "TN", "FN", "MAE", "RMSE", "R2", "missing_preds")
-# the schema's ArchitectureType of the suite's own model types (others: "unknown")
-ARCHITECTURES = {"cloud": "transformer", "composition_rf": "random_forest"}
 ENVIRONMENT = ("cloud-bench", "torch", "transformers", "accelerate", "tokenizers", "pymatgen",
                "spglib", "moyopy", "numpy", "pandas", "scikit-learn")
 # submitter fields: top-level keys a submission-info file may set
@@ -99,14 +98,14 @@ def write_prediction_file(folder: Path, date: str, predictions: dict[str, float]
     return {"size": len(raw), "md5": hashlib.md5(raw).hexdigest()}
 
 
-def _hyperparams(kind: str, spec: dict) -> dict:
+def _hyperparams(kind: str, spec: dict, trains_network: bool) -> dict:
     if kind == "plugin":
         params = dict(spec.get("params") or {})
         return {"upstream_config": params} if params else {}
     train = spec.get("train", {}) or {}
     training = {k: train[v] for k, v in (("learning_rate", "lr"), ("batch_size", "batch_size"),
                                          ("epochs", "epochs")) if v in train}
-    if training and kind.startswith("cloud"):
+    if training and trains_network:
         training["optimizer"] = "AdamW"
     arch = {k: spec[k] for k in ("preset", "head_hidden_sizes", "head_dropout", "n_estimators",
                                  "scope_mode", "input_transform") if k in spec}
@@ -144,7 +143,8 @@ def model_yaml(task, model: str, record: dict, extra_notes: dict, *, date: str |
     date = date or dt.date.today().isoformat()
     key = model_key(task, model)
     family = family_of(kind, spec)
-    arch = ARCHITECTURES.get(kind, "transformer" if kind.startswith("cloud") else "unknown")
+    declared = for_config(spec)  # the schema's ArchitectureType, authors: the model's own
+    arch = declared.submission.get("architecture_type", "unknown")
     doc: dict = {
         "model_name": (f"{model} ({task.name} stand-in)" if stand else model)[:50],
         "model_key": key,
@@ -153,7 +153,8 @@ def model_yaml(task, model: str, record: dict, extra_notes: dict, *, date: str |
         "lifecycle": "active",
     }
     if not plugin:
-        doc["authors"] = [{"name": n} for n in CLOUD_AUTHORS] if kind.startswith("cloud") \
+        authors = declared.submission.get("authors")
+        doc["authors"] = [{"name": n.strip()} for n in authors.split(",")] if authors \
             else [{"name": "CLOUD benchmark suite"}]
         doc["doi"] = f"https://doi.org/10.48550/arXiv.{ARXIV}"
         doc["paper"] = f"https://arxiv.org/abs/{ARXIV}"
@@ -166,11 +167,11 @@ def model_yaml(task, model: str, record: dict, extra_notes: dict, *, date: str |
     doc["test_task"] = "IP2E"  # SCOPE of the initial structures (their prototype)
     doc["targets"] = "E"
     doc["training_sets"] = list(task.training_sets)
-    doc["fine_tune"] = bool(kind.startswith("cloud") and spec.get("pretrained") not in (
+    doc["fine_tune"] = bool(declared.has_encoder and spec.get("pretrained") not in (
         None, "none", "scratch"))
     if (params := record.get("model_params")) is not None:
         doc["model_params"] = int(params)
-    if (hyper := _hyperparams(kind, spec)):
+    if (hyper := _hyperparams(kind, spec, declared.trains_network)):
         doc["hyperparams"] = hyper
     if (n := _ensemble_size(spec)) >= 2:
         doc["n_estimators"] = n

@@ -26,6 +26,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.metrics import summarize_folds
+from benchmarks.models import for_config
 from benchmarks.reports.matbench_folder import (
     CLOUD_BIBTEX,
     info_json,
@@ -40,11 +41,15 @@ RUN_KEYS = ("type", "class", "keep_model", "keep_model_folds", "analysis", "modu
 SHOWN_METRICS = {"mae": "MAE", "rmse": "RMSE", "rocauc": "ROC-AUC", "accuracy": "accuracy"}
 
 
-def algorithm_name(model: str) -> str:
-    """The leaderboard's algorithm name of a run's model: ``CLOUD`` for ``cloud``,
-    ``CLOUD_<variant>`` for ``cloud_<variant>``, else the model's last name part."""
-    if model == "cloud" or model.startswith("cloud_"):
-        return "CLOUD" + model.removeprefix("cloud")
+def algorithm_name(model: str, config: dict | None = None) -> str:
+    """The leaderboard's algorithm name of a run's model: the one its type declares
+    (``submission["algorithm"]``, e.g. ``CLOUD``) for the row named after its type, that name
+    and the variant for a row ``<type>_<variant>`` (``CLOUD_no_wyckoff``), else the row name."""
+    declared = for_config(config).submission.get("algorithm") if config else None
+    if declared and model == config.get("type"):
+        return declared
+    if declared and model.startswith(f"{config.get('type')}_"):
+        return declared + model.removeprefix(str(config.get("type")))
     last = re.sub(r"[^A-Za-z0-9_]", "_", model.rsplit(".", 1)[-1])
     return last[:1].upper() + last[1:]
 
@@ -76,15 +81,20 @@ def model_info(model: str, config: dict, tasks: list[str]) -> tuple[dict, list[s
     params = json.dumps(hyperparameters(config), sort_keys=True)
     notes = (f"model '{model}' of the CLOUD benchmark suite (benchmarks/run.py), tasks: "
              f"{', '.join(tasks)}; hyperparameters: {params}")
-    if kind.startswith("cloud"):
-        return info_json(authors="Changwen Xu, Shang Zhu, Venkatasubramanian Viswanathan",
-                         algorithm=algorithm_name(model), notes=notes), []
-    fill = ["authors", "algorithm_long", "bibtex_refs"]
-    what = config.get("class") or kind
-    return info_json(authors=f"{FILL_IN}: authors", algorithm=algorithm_name(model),
-                     algorithm_long=f"{FILL_IN}: a description of {what}",
-                     bibtex_refs=f"{FILL_IN}: BibTeX of the model's paper",
-                     notes=notes), fill
+    declared = for_config(config).submission
+    if declared.get("authors"):  # a model of a published paper (CLOUD: its authors)
+        return info_json(authors=declared["authors"], algorithm=algorithm_name(model, config),
+                         notes=notes), []
+    if kind == "plugin":
+        fill = ["authors", "algorithm_long", "bibtex_refs"]
+        what = config.get("class") or kind
+        return info_json(authors=f"{FILL_IN}: authors", algorithm=algorithm_name(model),
+                         algorithm_long=f"{FILL_IN}: a description of {what}",
+                         bibtex_refs=f"{FILL_IN}: BibTeX of the model's paper",
+                         notes=notes), fill
+    return info_json(authors="CLOUD benchmark suite", algorithm=algorithm_name(model),
+                     algorithm_long=f"Baseline '{kind}' of the CLOUD benchmark suite",
+                     bibtex_refs=CLOUD_BIBTEX, notes=notes), []
 
 
 def command_line(model: str, config: dict, tasks: list[str]) -> str:

@@ -90,6 +90,7 @@ class TaskAdapter(ABC):
     # dataset's original train/test split is fold 5)
     extra_folds: ClassVar[dict[int, str]] = {}
     paper_table: str | None = None  # the paper's table with this task's published rows
+    own_folds: bool = False  # True: run all the task's folds unless told (not the config's)
 
     @abstractmethod
     def load(self, data_dir: str | Path | None, mode: str = "paper",
@@ -97,14 +98,21 @@ class TaskAdapter(ABC):
         """Read, encode and split the data; raise ``cloud.data.DataMissingError`` when a
         required file cannot be had (the runner reports the task as skipped)."""
 
+    def data_files(self) -> list[tuple[str, ...]]:
+        """The registry keys of the files ``load`` needs: one tuple per file, the canonical
+        key first, then offline stand-ins that can take its place (for ``cloud-bench
+        tasks``; default none declared)."""
+        return []
+
     def metrics(self, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
         return regression_metrics(y_true, y_pred)
 
-    def use_smoke_sample(self, n_train: int, n_test: int) -> None:
-        """Called before ``load`` in ``--smoke`` runs. Tasks whose loading is expensive (tens
-        of thousands of CIFs to encode) then load a seeded sample of about these sizes;
-        default: load everything (the smoke fold is sampled from the full folds)."""
-        return None
+    def smoke_sample(self, n_train: int, n_test: int) -> TaskAdapter:
+        """The adapter a ``--smoke`` run loads from. Tasks whose loading is expensive (tens
+        of thousands of CIFs to encode) return a copy that loads a seeded sample of about
+        these sizes; default: this adapter, loading everything (the smoke fold is sampled
+        from the full folds). Adapters never change once constructed."""
+        return self
 
     def fold_metrics(self, data: TaskData, fold: Fold, y_pred: np.ndarray) -> dict[str, float]:
         """Scores of one fold's test predictions; override when they need more than the

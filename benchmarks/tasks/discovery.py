@@ -39,6 +39,10 @@ import numpy as np
 from benchmarks.metrics import regression_metrics
 from benchmarks.tasks.base import Fold, TaskAdapter, TaskData
 from benchmarks.tasks.discovery_data import (
+    CANONICAL_KEYS,
+    MPTS_TEST,
+    MPTS_TRAIN,
+    WBM10K,
     Tables,
     canonical_tables,
     mpts_tables,
@@ -75,10 +79,9 @@ class DiscoveryTask(TaskAdapter):
         """``sample=(n_train, n_test)``: encode only a seeded sample of the rows (quick
         checks; every output then says "partial")."""
         self.sample = sample
-        self.loaded: TaskData | None = None  # the last load, for the family outputs
 
-    def use_smoke_sample(self, n_train: int, n_test: int) -> None:
-        self.sample = (n_train, n_test)
+    def smoke_sample(self, n_train: int, n_test: int) -> DiscoveryTask:
+        return type(self)(sample=(n_train, n_test))
 
     def tables(self, data_dir) -> Tables:
         raise NotImplementedError
@@ -117,7 +120,6 @@ class DiscoveryTask(TaskAdapter):
                         [Fold(tr_ids, te_ids)], n_total, source,
                         errors=tables.errors + tr_err + te_err, checksums=tables.checksums,
                         meta=meta, encoded_mode=mode)
-        self.loaded = data
         return data
 
     def fold_metrics(self, data: TaskData, fold: Fold, y_pred: np.ndarray) -> dict[str, float]:
@@ -155,10 +157,14 @@ class DiscoveryTask(TaskAdapter):
 
 class WbmTask(DiscoveryTask):
     name = "discovery_wbm"
+    n_total = N_WBM  # test rows
     data_label = "WBM test set (Matbench Discovery), initial structures (IP2E)"
 
     def tables(self, data_dir) -> Tables:
         return canonical_tables(data_dir)
+
+    def data_files(self) -> list[tuple[str, ...]]:
+        return [(k,) for k in CANONICAL_KEYS]
 
     def describe(self, tables: Tables, mode: str) -> str:
         c = tables.counts
@@ -177,6 +183,9 @@ class MptsTask(DiscoveryTask):
 
     def tables(self, data_dir) -> Tables:
         return mpts_tables(data_dir)
+
+    def data_files(self) -> list[tuple[str, ...]]:
+        return [(k,) for k in (*MPTS_TRAIN, *MPTS_TEST)]
 
     def describe(self, tables: Tables, mode: str) -> str:
         c = tables.counts
@@ -198,6 +207,9 @@ class Wbm10kTask(DiscoveryTask):
 
     def tables(self, data_dir) -> Tables:
         return wbm10k_tables(data_dir)
+
+    def data_files(self) -> list[tuple[str, ...]]:
+        return [*((k,) for k in (*MPTS_TRAIN, *MPTS_TEST)), (WBM10K[0],)]
 
     def describe(self, tables: Tables, mode: str) -> str:
         c = tables.counts

@@ -62,6 +62,10 @@ class MatbenchTask(TaskAdapter):
             return matbench_classification_metrics(y_true, y_pred)
         return super().metrics(y_true, y_pred)
 
+    def data_files(self) -> list[tuple[str, ...]]:
+        key, _ = PARTIAL_SOURCES.get(self.short, (None, None))
+        return [(self.name, key) if key else (self.name,)]
+
     def _folds(self, ids: list[str]) -> list[Fold]:
         have = set(ids)
         return [Fold([i for i in f.train if i in have], [i for i in f.test if i in have])

@@ -33,8 +33,7 @@ class PhononTask(TaskAdapter):
     primary_metric = "mae_over_mad"
     paper_table = "1"
     extra_folds = {ORIGINAL_SPLIT_FOLD: "original train/test split"}
-    _data_dir = None  # where load() read the data; the family outputs read from there too
-    _progress = True
+    n_total = N_MATERIALS
 
     def __init__(self, name: str, target: str, unit: str, paper_column: str):
         self.name, self.debye_target, self.target, self.unit = name, name, target, unit
@@ -43,11 +42,13 @@ class PhononTask(TaskAdapter):
     def paper_key(self) -> str:
         return self._paper_column
 
+    def data_files(self) -> list[tuple[str, ...]]:
+        return [(f"phonon_{self.name}",), ("scope_phonon",)]
+
     def metrics(self, y_true, y_pred) -> dict[str, float]:
         return {"mae_over_mad": mae_over_mad(y_true, y_pred), **regression_metrics(y_true, y_pred)}
 
     def load(self, data_dir=None, mode: str = "paper", progress: bool = True) -> TaskData:
-        self._data_dir, self._progress = data_dir, progress
         df = read_phonon(self.name, data_dir=data_dir).sort_values("mp_id").reset_index(drop=True)
         checksums = {p.name: sha256sum(p) for p in (
             resolve(f"phonon_{self.name}", data_dir=data_dir, download=False),
@@ -79,10 +80,13 @@ class PhononTask(TaskAdapter):
 
     def write_family_outputs(self, out_dir: Path, results: dict) -> list[Path]:
         """Fig. 4 error analysis, temperature curves and Θ against AFLOW, in
-        ``<out>/<task>/analysis/`` (see ``benchmarks.reports.phonon_outputs``)."""
+        ``<out>/<task>/analysis/`` (see ``benchmarks.reports.phonon_outputs``); the data are
+        read from where the run read them (each task's ``data_dir`` in ``results``)."""
         from benchmarks.reports.phonon_outputs import write_phonon_outputs
 
-        return write_phonon_outputs(out_dir, results, self._data_dir, self._progress,
+        first = next(iter(results.values()), {})
+        return write_phonon_outputs(out_dir, results, first.get("data_dir"),
+                                    first.get("progress", True),
                                     adapters={t.name: t for t in ADAPTERS})
 
 

@@ -80,6 +80,10 @@ class UnconvBenchTask(TaskAdapter):
     def paper_key(self) -> str:
         return self.short
 
+    def data_files(self) -> list[tuple[str, ...]]:
+        key, _ = OFFLINE_STANDINS.get(self.short, (None, None))
+        return [(self.key, key) if key else (self.key,)]
+
     def load(self, data_dir=None, mode: str = "paper", progress: bool = True) -> TaskData:
         key, what = OFFLINE_STANDINS.get(self.short, (None, None))
         path, offline = resolve_or_offline(self.key, key, data_dir)

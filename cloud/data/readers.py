@@ -12,8 +12,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-import numpy as np
-
 from .fetch import DataMissingError
 from .paths import resolve
 from .registry import UNCONVBENCH_UPSTREAM, load_registry
@@ -265,9 +263,3 @@ def read_phonon(
     entry = load_registry()[key]
     df.attrs.update(kind=kind, unit=entry.target.unit if entry.target else None)
     return df
-
-
-def finite_targets(values: pd.Series | np.ndarray) -> bool:
-    """True when every target value is a finite number."""
-    arr = np.asarray(values, dtype=float)
-    return bool(np.isfinite(arr).all())

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
-
-import yaml
 
 
 @dataclass
@@ -42,10 +39,6 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown training options: {sorted(unknown)}")
         return cls(**d)
-
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> TrainConfig:
-        return cls.from_dict(yaml.safe_load(Path(path).read_text()))
 
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
