@@ -13,7 +13,8 @@ benchmark tasks or your own (:class:`Task`, ``Task.from_file("task.yaml")``). Th
 from cloud_bench.evaluate import evaluate
 from cloud_bench.results import FoldResult, RunResult, TaskResult, load_results
 
-__all__ = ["FoldResult", "RunResult", "Task", "TaskResult", "evaluate", "load_results"]
+__all__ = ["CloudEmbedder", "FoldResult", "RunResult", "Task", "TaskResult", "evaluate",
+           "load_results"]
 
 
 def __getattr__(name):
@@ -21,4 +22,8 @@ def __getattr__(name):
         from benchmarks.tasks.user import Task
 
         return Task
+    if name == "CloudEmbedder":  # frozen-encoder embeddings as a scikit-learn transformer
+        from cloud.embeddings import CloudEmbedder
+
+        return CloudEmbedder
     raise AttributeError(name)

@@ -24,6 +24,10 @@ COMMANDS = {  # name -> "module:function" taking argv, returning the exit status
     "predict": "cloud.predict:main",
     "scope": "cloud.scope.cli:main",
     "debye": "cloud.debye.__main__:main",
+    "submit": "benchmarks.submit:main",
+    "embed": "cloud.embeddings.cli:main",
+    "probe": "benchmarks.run_probes:main",
+    "pretraining-value": "benchmarks.reports.pretraining_value:main",
 }
 SUMMARIES = {
     "run": "train and score models on benchmark tasks, write the leaderboard",
@@ -33,6 +37,10 @@ SUMMARIES = {
     "predict": "predict with a fine-tuned model saved by a run (--save-models)",
     "scope": "write SCOPE strings of structures (CIF, POSCAR, pymatgen JSON)",
     "debye": "Cv(T) and U(T) curves from Debye temperatures",
+    "submit": "write and check the MatBench and Matbench Discovery submissions of a run",
+    "embed": "frozen-encoder embeddings of crystals or SCOPE strings (.parquet or .npy)",
+    "probe": "ridge and kNN probes on frozen encoders (the committed one, its floor, yours)",
+    "pretraining-value": "what pretraining is worth: probes vs floor vs baselines vs fine-tuning",
 }
 EXAMPLES = """Examples:
   cloud-bench tasks
