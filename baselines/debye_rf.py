@@ -40,8 +40,8 @@ def debye_rf_predictions(train_texts, train_values, train_n_atoms, test_texts, t
                          n_estimators: int = 300, seed: int = 0) -> dict:
     """``{"predictions", "theta", "n_without_theta"}`` for the test rows (Cv in
     J/(mol-cell K) or U in J/mol-cell; Θ in K)."""
+    from cloud.debye.exact import debye_values
     from cloud.debye.inverse import theta_from_value
-    from cloud.debye.physics import debye_values
 
     theta = theta_from_value(train_values, train_n_atoms, target, temperature)
     has = np.isfinite(theta)

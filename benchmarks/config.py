@@ -61,8 +61,7 @@ def task_config(layers: dict, task: str, family: str, smoke: bool = False) -> di
 
 def has_encoder(entry: dict) -> bool:
     """Whether a model entry's model starts from a pretrained encoder (its declaration)."""
-    from benchmarks.models.declare import for_config, for_type
-    from benchmarks.models.spec import is_model_entry
+    from benchmarks.models.spec import for_config, for_type, is_model_entry
 
     if not is_model_entry(entry):
         return False

@@ -45,7 +45,7 @@ class Job:
 
     @property
     def declarations(self):
-        from benchmarks.models.declare import for_config
+        from benchmarks.models.spec import for_config
 
         if self.model_spec is not None:
             return self.model_spec.declarations
@@ -111,7 +111,7 @@ def job_key(task: TaskAdapter, data: TaskData, spec: dict, fold_index: int, fold
     ``declared``: the model's declarations (default: read off ``spec``); what its
     ``job_key_parts`` returns is added to the parts (e.g. an encoder counted by its weights,
     not its path)."""
-    from benchmarks.models.declare import for_config
+    from benchmarks.models.spec import for_config
 
     settings = {k: v for k, v in spec.items() if k not in NOT_IN_KEY}
     rows = hashlib.sha256(json.dumps([fold.train, fold.test]).encode()).hexdigest()

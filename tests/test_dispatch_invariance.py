@@ -34,8 +34,8 @@ def fingerprints(data_dir: Path) -> dict[str, str]:
     from baselines.composition import composition_features
     from cloud.data import read_phonon
     from cloud.debye import fixedmath
+    from cloud.debye.exact import debye_values
     from cloud.debye.inverse import theta_from_value
-    from cloud.debye.physics import debye_values
 
     def digest(a) -> str:
         return hashlib.sha256(np.ascontiguousarray(a, dtype=np.float64).tobytes()).hexdigest()

@@ -11,12 +11,12 @@
 """
 
 from benchmarks.models.cloud_model import element_feature_names, keeps_model
-from benchmarks.models.declare import Declarations, declarations, for_config, for_type
+from benchmarks.models.declare import Declarations, declarations
 from benchmarks.models.describe import describe_model, input_description
 from benchmarks.models.inputs import input_problem, scope_mode_problem
 from benchmarks.models.protocol import INPUTS, ModelError
 from benchmarks.models.registry import BUILTIN, ENTRY_POINT_GROUP
-from benchmarks.models.spec import ModelSpec, model_spec
+from benchmarks.models.spec import ModelSpec, for_config, for_type, model_spec
 
 __all__ = ["BUILTIN", "ENTRY_POINT_GROUP", "INPUTS", "Declarations", "ModelError", "ModelSpec",
            "declarations", "describe_model", "element_feature_names", "for_config", "for_type",

@@ -17,16 +17,14 @@ model's name. Every declaration has a default, so a plain estimator needs none o
 - ``submission``: metadata for leaderboard submissions (``authors``, ``algorithm``,
   ``model_type`` as Matbench Discovery's schema names it, ``architecture``, ``paper``...).
 
-:func:`declarations` reads them off a model; :func:`for_config` off the stored settings of a
-fold record (a built-in type, an installed plug-in or a ``class:`` entry), for reports that
+:func:`declarations` reads them off a model; :func:`benchmarks.models.spec.for_config` off the
+stored settings of a fold record (a built-in type, an installed plug-in or a ``class:`` entry), for reports that
 only have those.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from benchmarks.models.protocol import declared
 
@@ -59,26 +57,3 @@ def declarations(model) -> Declarations:
                         resources=dict(declared(model, "resources", {}) or {}),
                         submission=dict(declared(model, "submission", {}) or {}),
                         model=model)
-
-
-@lru_cache(maxsize=256)
-def _for_config(text: str) -> Declarations:
-    from benchmarks.models.spec import model_spec
-
-    try:
-        return model_spec("model", json.loads(text)).declarations
-    except Exception:  # a plug-in no longer importable, a config of another version
-        return DEFAULT
-
-
-def for_config(config: dict | None) -> Declarations:
-    """The declarations of the model a stored config (``type`` or ``class``) builds;
-    the defaults when it cannot be built here."""
-    if not config or not (config.get("type") or config.get("class")):
-        return DEFAULT
-    return _for_config(json.dumps(config, sort_keys=True, default=str))
-
-
-def for_type(kind: str | None) -> Declarations:
-    """The declarations of a registered model type (``plugin`` and unknown: the defaults)."""
-    return for_config({"type": kind}) if kind and kind != "plugin" else DEFAULT

@@ -19,7 +19,7 @@ def describe_model(spec: dict, smoke: bool, encoder: dict | None = None,
     record's, naming its format and tokenizer), else class and settings (a plug-in), else
     the type. ``declared``: the model's :class:`~benchmarks.models.declare.Declarations`
     (default: read off ``spec``)."""
-    from benchmarks.models.declare import for_config
+    from benchmarks.models.spec import for_config
 
     suffix = ", smoke" if smoke else ""
     own = (declared or for_config(spec)).describe(spec, encoder)

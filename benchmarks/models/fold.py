@@ -75,6 +75,6 @@ def label_theta(task, values: np.ndarray, extras: dict) -> tuple[np.ndarray, np.
 
 def debye_curve_values(task, theta: np.ndarray, extras: dict) -> np.ndarray:
     """Cv or U at the task's temperature from predicted Θ (the project's Debye model)."""
-    from cloud.debye.physics import debye_values
+    from cloud.debye.exact import debye_values
 
     return debye_values(task.debye_target, theta, extras["n_atoms"], DEBYE_TEMPERATURE)

@@ -20,8 +20,9 @@ import hashlib
 import inspect
 import json
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
+from benchmarks.models.declare import DEFAULT, Declarations, declarations
 from benchmarks.models.protocol import (
     ModelError,
     check_model,
@@ -58,8 +59,6 @@ class ModelSpec:
     @cached_property
     def declarations(self):
         """What the model declares about itself (:mod:`benchmarks.models.declare`)."""
-        from benchmarks.models.declare import declarations
-
         return declarations(self.probe())
 
     @property
@@ -216,3 +215,24 @@ def object_spec(model, name: str | None = None) -> ModelSpec:
     config = {"type": PLUGIN, "class": path, "params": object_settings(model),
               "object_sha256": source or f"unreadable source, id {id(model)}"}
     return ModelSpec(str(label), path, {}, config, obj=model)
+
+
+@lru_cache(maxsize=256)
+def _for_config(text: str) -> Declarations:
+    try:
+        return model_spec("model", json.loads(text)).declarations
+    except Exception:  # a plug-in no longer importable, a config of another version
+        return DEFAULT
+
+
+def for_config(config: dict | None) -> Declarations:
+    """The declarations of the model a stored config (``type`` or ``class``) builds;
+    the defaults when it cannot be built here."""
+    if not config or not (config.get("type") or config.get("class")):
+        return DEFAULT
+    return _for_config(json.dumps(config, sort_keys=True, default=str))
+
+
+def for_type(kind: str | None) -> Declarations:
+    """The declarations of a registered model type (``plugin`` and unknown: the defaults)."""
+    return for_config({"type": kind}) if kind and kind != "plugin" else DEFAULT

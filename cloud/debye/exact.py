@@ -87,4 +87,13 @@ def theta_from_value(values, n_atoms, target: str = "cv",
     return np.where(inside, exp(0.5 * (lo + hi)), np.nan)
 
 
-__all__ = ["BISECTION_STEPS", "THETA_MAX", "THETA_MIN", "debye_reduced", "debye_value", "theta_from_value"]
+def debye_values(target: str, theta, n_atoms, temperature: float = 300.0) -> np.ndarray:
+    """``DEBYE_FUNCTIONS[target]`` at one temperature for array-likes Θ [B] and N [B], in
+    float64, as a numpy array (for predictions made outside a model: baselines, ensembles),
+    with the same bits on every processor (:func:`debye_value`)."""
+    return debye_value(target, float(temperature), theta, n_atoms)
+
+
+__all__ = ["BISECTION_STEPS", "THETA_MAX", "THETA_MIN", "debye_reduced", "debye_value",
+           "debye_values", "theta_from_value"]
+

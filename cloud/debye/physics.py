@@ -150,15 +150,6 @@ def debye_u(
 DEBYE_FUNCTIONS = {"cv": debye_cv, "u": debye_u}
 
 
-def debye_values(target: str, theta, n_atoms, temperature: float = 300.0) -> np.ndarray:
-    """``DEBYE_FUNCTIONS[target]`` at one temperature for array-likes Θ [B] and N [B], in
-    float64, as a numpy array (for predictions made outside a model: baselines, ensembles),
-    with the same bits on every processor (:func:`cloud.debye.exact.debye_value`)."""
-    from cloud.debye.exact import debye_value
-
-    return debye_value(target, float(temperature), theta, n_atoms)
-
-
 __all__ = [
     "DEBYE_FUNCTIONS",
     "DEFAULT_N_POINTS",
@@ -168,6 +159,5 @@ __all__ = [
     "debye_function_cv",
     "debye_function_u",
     "debye_u",
-    "debye_values",
     "dulong_petit",
 ]

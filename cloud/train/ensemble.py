@@ -45,7 +45,7 @@ def combine_members(kind: str, members: list, test_extras: dict, seeds: list[int
         return out
     import torch
 
-    from cloud.debye.physics import debye_values
+    from cloud.debye.exact import debye_values
     from cloud.model.ensemble import geometric_mean_theta
 
     thetas = torch.as_tensor(np.stack([m.theta for m in members]), dtype=torch.float64)
