@@ -42,6 +42,8 @@ from benchmarks.models import (  # noqa: E402
     scope_mode_problem,
 )
 from benchmarks.reports.account import account, account_line  # noqa: E402
+from benchmarks.reports.page_data import PARITY_FILE  # noqa: E402
+from benchmarks.reports.row_stats import add_row_statistics  # noqa: E402
 from benchmarks.reports.summary import (  # noqa: E402
     leaderboard_markdown,
     model_summary,
@@ -320,6 +322,7 @@ def summarise_model(task, run: TaskRun, name: str, results: dict, entry: dict,
         "partial": data.partial, "models": {},
         "targets": dict(zip(data.ids, data.targets.tolist(), strict=True))})
     family_results[task.name]["models"][name] = results
+    family_results[task.name].setdefault("data", {})[name] = data  # for row statistics
     ids = [i for r in results.values() for i in r["predictions"]]
     preds = np.array([p for r in results.values() for p in r["predictions"].values()])
     parity_plot(run.dir / f"parity_{name}.png", data.targets[data.rows(ids)], preds,
@@ -361,6 +364,8 @@ def write_run_outputs(args, layers, tasks, summary, family_results, start) -> No
         if results:
             summary.setdefault("family_outputs", {})[family] = [
                 str(p) for p in members[0].write_family_outputs(args.out, results)]
+    write_json_atomic(args.out / PARITY_FILE,
+                      add_row_statistics(summary, tasks, family_results, args.out), indent=None)
     write_summary(args.out, summary)
     (args.out / "leaderboard.md").write_text(leaderboard_markdown(summary, tasks))
     write_manifest(args.out / "manifest.json",

@@ -83,7 +83,9 @@ class CloudModel:
         self.fold_record_ = {"history": first.fit.history, "best_epoch": first.fit.best_epoch,
                              "n_fit_rows": first.n_train, "n_val_rows": first.n_val,
                              "pretrained": str(self.pretrained_) if self.pretrained_ else None,
-                             "encoder": encoder_record(first.encoder, self.generators_)}
+                             "encoder": encoder_record(first.encoder, self.generators_),
+                             "n_parameters": sum(sum(p.numel() for p in m.model.parameters())
+                                                 for m in self.members_)}
         if keep_dir is not None:  # e.g. for Debye curves or attention analyses after the run
             models = [m.accelerator.unwrap_model(m.model) for m in self.members_]
             if len(models) > 1:

@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.metrics import summarize_folds
+from benchmarks.reports.cost import cost_cells, model_cost, read_fold_devices
 from benchmarks.reports.matbench_results import (
     CLOUD_BIBTEX,
     info_json,
@@ -74,19 +75,23 @@ def command_line(model: str, config: dict, tasks: list[str]) -> str:
 
 
 def readme(model: str, info: dict, records: dict, command: str, fill: list[str],
-           commit: str) -> str:
+           commit: str, fold_devices: dict | None = None) -> str:
     """The folder's README: what ran, its scores, how to load the file, what to fill in."""
     lines = [f"# {info['algorithm']} on MatBench v0.1", "",
              f"Model `{model}` of the CLOUD benchmark suite; made by `{command}` at commit "
              f"`{commit}` (`benchmarks/run.py` of that commit: "
              f"`git show {commit}:benchmarks/run.py`).", "",
-             "| task | MAE (mean ± std over 5 folds) | RMSE | training rows per fold |",
-             "|---|---|---|---|"]
+             "| task | MAE (mean ± std over 5 folds) | RMSE | training rows per fold | "
+             "train s (median / total) | device | parameters | epochs |",
+             "|---|---|---|---|---|---|---|---|"]
     for task, folds in records.items():
         s = summarize_folds([folds[k]["metrics"] for k in sorted(folds)])
         n_train = sorted({folds[k].get("n_train") for k in folds})
+        cost = cost_cells(model_cost(folds, fold_devices or {}))
         lines.append(f"| {task} | {s['mae']['mean']:.4g} ± {s['mae']['std']:.4g} | "
-                     f"{s['rmse']['mean']:.4g} | {', '.join(map(str, n_train))} |")
+                     f"{s['rmse']['mean']:.4g} | {', '.join(map(str, n_train))} | "
+                     f"{cost['train_s']} | {cost['device']} | {cost['params']} | "
+                     f"{cost['epochs']} |")
     lines += ["", "Files: `results.json.gz` (matbench 0.6 format: plain JSON whatever the name, "
               "as matbench's own `to_file` writes it), `info.json`, "
               f"`run_{info['algorithm'].lower()}.py`.", "",
@@ -126,5 +131,6 @@ def write_model_submission(base: Path, model: str, preds: dict, targets: dict, f
                           f'suite."""\n\nimport shlex\nimport subprocess\n\nsubprocess.run('
                           f"shlex.split({command!r}), check=True)\n")
         write_submission_folder(folder, path, info, commit, script=script)
-    (folder / "README.md").write_text(readme(model, info, records, command, fill, commit))
+    (folder / "README.md").write_text(readme(model, info, records, command, fill, commit,
+                                             read_fold_devices(base.parent)))
     return [path, folder]
