@@ -89,12 +89,14 @@ def test_page_in_headless_chromium(page_file, tmp_path):
         page.fill("#text", "jdft2d")
         assert set(_column(page, "task")) == {"matbench_jdft2d"}
 
+        path = shots / "leaderboard_page.png"
+        page.screenshot(path=str(path), full_page=True)
         page.locator("a.parity").first.click()
         assert page.locator("#modal svg circle").count() > 10
-        path = shots / "leaderboard_page.png"
-        page.screenshot(path=str(path), full_page=False)
+        plot = shots / "leaderboard_parity.png"
+        page.screenshot(path=str(plot))
         browser.close()
-    print(f"screenshot: {path}")
-    assert path.stat().st_size > 10_000
+    print(f"screenshots: {path}, {plot}")
+    assert path.stat().st_size > 10_000 and plot.stat().st_size > 10_000
     assert not errors, errors
     assert all(u.startswith("file://") for u in requests), requests

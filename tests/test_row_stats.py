@@ -153,8 +153,13 @@ def test_committed_gpu_leaderboard_shows_intervals_ties_leakage_and_gpu():
         assert lo < m["summary"]["mae"]["mean"] < hi
         assert set(m["vs_best"]) >= {"model", "metric", "delta", "ci95", "p_holm"}
         if m["type"] == "cloud":
-            assert m["leakage"]["scope_string_share"] == 1.0
             assert m["trained_on"] == ["NVIDIA H100 80GB HBM3"]
+            assert m["leakage"]["composition_share"] == 1.0
+    models = entry["models"]
+    assert models["cloud"]["leakage"]["scope_string_share"] == 1.0
+    # canonical strings are another encoding than the corpus's: fewer exact hits
+    assert models["cloud_canonical"]["leakage"]["scope_string_share"] < 0.5
+    assert models["composition_rf"]["leakage"] is None
     board = (GPU_RUN / "leaderboard.md").read_text()
     assert "NVIDIA H100 80GB HBM3" in board and "≈ best" in board
     assert row_tables.LEAKAGE_NOTE in board and "100 % / 100 %" in board

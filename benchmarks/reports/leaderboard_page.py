@@ -51,7 +51,7 @@ const PLOTS = JSON.parse(document.getElementById('plots').textContent);
 let sortKey = null, sortDir = 1;
 function fmt(v, d) { if (v === null || v === undefined) return '—';
   if (typeof v !== 'number') return String(v);
-  if (Number.isInteger(v) && Math.abs(v) >= 1000) return v.toLocaleString('en');
+  if (Number.isInteger(v)) return Math.abs(v) >= 1000 ? v.toLocaleString('en') : String(v);
   return Math.abs(v) < 1 ? v.toPrecision(3) : v.toFixed(d === undefined ? 2 : d); }
 function cell(r, c) {
   if (c[0] === 'ci') return r.ci_lo === null || r.ci_lo === undefined ? '—' :
