@@ -116,7 +116,7 @@ def cross_task(summary: dict, tasks) -> dict:
                 v = _cross_task_value(family, model)
                 if v is not None and np.isfinite(v):
                     per_model.setdefault(name, {})[t.name] = float(v)
-                    if "rank" in model:
+                    if model.get("rank") is not None:
                         ranks.setdefault(name, {})[t.name] = model["rank"]
         if not per_model:
             continue

@@ -78,14 +78,14 @@ def task_table(task, entry: dict, label: str) -> list[str]:
              "Δ vs strongest baseline [CI], p | scaled error | leakage string / composition | "
              "train s | predict s | device | params | epochs |",
              "|" + "---|" * 13]
-    models = sorted(entry["models"].items(), key=lambda kv: (kv[1].get("rank", 1e9), kv[0]))
+    models = sorted(entry["models"].items(), key=lambda kv: (kv[1].get("rank") or 1e9, kv[0]))
     for name, m in models:
         s = m["summary"].get(metric, {})
         mark = tie_mark(entry, name)
         cost = cost_cells(m.get("cost") or {})
         se = m.get("scaled_error") or {}
         lines.append(
-            f"| {m.get('rank', '—')} | {name}{f' ({mark})' if mark else ''} | "
+            f"| {m.get('rank') or '— (fewer rows)'} | {name}{f' ({mark})' if mark else ''} | "
             f"{fmt(s.get('mean'))} ± {fmt(s.get('std'))} | "
             f"{interval(m.get('ci95', {}).get(metric))} | {comparison(m.get('vs_best'))} | "
             f"{comparison(m.get('vs_baseline'))} | {fmt(se.get('value'), 3)} | "

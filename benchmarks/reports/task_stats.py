@@ -134,6 +134,11 @@ class TaskStats:
         return self._pairs[(a, b)]
 
     def _best_of(self, names) -> str | None:
+        """The best score among ``names`` scored on the most test rows (a model that ran
+        on a subset of the rows, e.g. only the structures one SCOPE mode encodes, is compared
+        on the rows it shares but is not a candidate for best)."""
+        most = max(len(self.rows[n].ids) for n in names)
+        names = [n for n in names if len(self.rows[n].ids) == most]
         scores = {n: self.score(n) for n in names}
         finite = [n for n in names if np.isfinite(scores[n])]
         if not finite:
@@ -155,13 +160,17 @@ class TaskStats:
                       **({"mcnemar": r["mcnemar"]} if "mcnemar" in r else {})}
         return out
 
-    def ranks(self) -> dict[str, int]:
+    def ranks(self) -> dict[str, int | None]:
+        """Tied ranks of the models scored on the most rows; ``None`` for the others."""
         def compare(head, others):
             p = stats.holm([self.compare(o, head)["p_value"] for o in others])
             return dict(zip(others, p, strict=True))
 
-        scores = {n: self.score(n) for n in self.rows}
-        return stats.tied_ranks(scores, self.scorer.lower_is_better, compare)
+        most = max(len(r.ids) for r in self.rows.values())
+        full = [n for n, r in self.rows.items() if len(r.ids) == most]
+        ranks = stats.tied_ranks({n: self.score(n) for n in full},
+                                 self.scorer.lower_is_better, compare)
+        return {n: ranks.get(n) for n in self.rows}
 
     def annotate(self, entry: dict) -> None:
         """Write ``ci95``, ``vs_best``, ``vs_baseline``, ``rank`` into the task's models and
