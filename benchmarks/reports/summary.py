@@ -60,7 +60,8 @@ def leaderboard_markdown(summary: dict, tasks: list) -> str:
              f"{summary['run'].get('device')}, commit {summary['run'].get('commit')}."
              + (f" Folds trained on: {', '.join(trained)} (per model: `trained_on` in "
                 "summary.json, the device column below; 'not recorded' = a fold file older "
-                "than that field and no job table)." if trained else ""), ""]
+                "than that field and no job table)."
+                if trained and trained != [summary["run"].get("device")] else ""), ""]
     by_family: dict[str, list] = {}
     for task in tasks:
         by_family.setdefault(task.family, []).append(task)
