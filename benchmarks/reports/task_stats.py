@@ -124,6 +124,11 @@ class TaskStats:
         """``a - b`` in the primary metric on their shared rows (cached)."""
         if (a, b) not in self._pairs:
             ids, folds, pa, pb = aligned_rows(self.rows[a], self.rows[b])
+            if not ids:  # e.g. the two ran different folds: nothing to pair
+                nan = float("nan")
+                self._pairs[(a, b)] = {"delta": nan, "ci95": [nan, nan], "p_value": nan,
+                                       "n_rows": 0}
+                return self._pairs[(a, b)]
             t, pa, pb = self.truth.arrays(self.scorer, ids, pa, pb)
             res = stats.paired_comparison(t, pa, pb, folds, self.scorer.fn, self.n_resamples,
                                           self.seed)
