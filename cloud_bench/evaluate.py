@@ -101,7 +101,8 @@ def run(options, tasks: list | None = None) -> RunResult | None:
     from benchmarks.models import ModelError
     from benchmarks.plan import UsageError, check_names, plan_run
     from benchmarks.reports.account import account_line
-    from benchmarks.reports.run_outputs import store_record, write_run_outputs
+    from benchmarks.reports.row_stats import add_row_statistics
+    from benchmarks.reports.run_outputs import family_results, store_record, write_run_outputs
     from benchmarks.reports.run_summary import gather, run_summary
     from benchmarks.reports.summary import leaderboard_markdown
     from benchmarks.tasks import select
@@ -131,10 +132,13 @@ def run(options, tasks: list | None = None) -> RunResult | None:
         return None
     outcomes = gather(plan, records)
     summary = run_summary(plan, outcomes, info)
+    parity = add_row_statistics(summary, [t.task for t in plan.tasks],
+                                family_results(plan, outcomes), options.out)
     board = leaderboard_markdown(summary, [t.task for t in plan.tasks])
     if options.out is not None:
         write_run_outputs(plan, outcomes, summary, board, start,
-                          {"world_size": group.world_size, "distribute": options.distribute})
+                          {"world_size": group.world_size, "distribute": options.distribute},
+                          parity)
     where = f"reports in {options.out}" if options.out is not None else (
         f"fold records in {options.store}")
     rows = {k: [tuple(r) for r in v] for k, v in summary["account"].items()}

@@ -94,7 +94,9 @@ class CloudModel:
                              "model_params": model_params(
                                  first.accelerator.unwrap_model(first.model)),
                              "pretrained": str(self.pretrained_) if self.pretrained_ else None,
-                             "encoder": encoder_record(first.encoder, self.generators_)}
+                             "encoder": encoder_record(first.encoder, self.generators_),
+                             "n_parameters": sum(sum(p.numel() for p in m.model.parameters())
+                                                 for m in self.members_)}
         if keep_dir is not None:  # e.g. for Debye curves or attention analyses after the run
             models = [m.accelerator.unwrap_model(m.model) for m in self.members_]
             if len(models) > 1:

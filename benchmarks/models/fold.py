@@ -3,10 +3,12 @@
 Named steps: build the model from its settings → its inputs (declared type) → fit (on the
 Debye temperatures the labels imply, for a model that ``predicts = "debye_temperature"``)
 → predict → (Debye model: Θ → Cv or U). Returns the test predictions in fold order and the
-fields the fold record adds.
+fields the fold record adds (among them ``fit_s`` and ``predict_s``, the seconds of each).
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 
@@ -47,14 +49,20 @@ def fit_predict(task, data, job, progress: bool = True) -> dict:
         rows = np.flatnonzero(has)
         fit_args.update(ids=[job.fold.train[i] for i in rows],
                         extras={k: v[rows] for k, v in train_extras.items()})
+        start = time.perf_counter()
         model.fit([train_X[i] for i in rows], theta[rows], **routed(model.fit, fit_args))
+        fitted = time.perf_counter()
         test_theta = np.asarray(model.predict(test_X, **routed(model.predict, predict_args)),
                                 dtype=float)
+        out.update(fit_s=fitted - start, predict_s=time.perf_counter() - fitted)
         out["predictions"] = debye_curve_values(task, test_theta, test_extras)
         out.update(theta=test_theta, n_fit_rows_without_theta=int((~has).sum()))
     else:
+        start = time.perf_counter()
         model.fit(train_X, train_y, **routed(model.fit, fit_args))
+        fitted = time.perf_counter()
         out["predictions"] = model.predict(test_X, **routed(model.predict, predict_args))
+        out.update(fit_s=fitted - start, predict_s=time.perf_counter() - fitted)
     out.update(getattr(model, "fold_record_", None) or {})
     return out
 

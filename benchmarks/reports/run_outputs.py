@@ -47,8 +47,10 @@ def family_results(plan, outcomes) -> dict[str, dict]:
                 "partial": data.partial, "models": {},
                 "targets": dict(zip(data.ids, data.targets.tolist(), strict=True)),
                 "data": data, "data_dir": plan.options.data_dir,
-                "progress": plan.options.progress})
+                "progress": plan.options.progress, "model_data": {}})
             out[t.name]["models"][name] = results
+            # the rows each model saw (its SCOPE mode's encoding), for the row statistics
+            out[t.name]["model_data"][name] = t.model_data(next(iter(results.values()))["config"])
     return out
 
 
@@ -72,10 +74,12 @@ def write_task_files(plan, outcomes, summary: dict) -> None:
 
 
 def write_run_outputs(plan, outcomes, summary: dict, board: str, start: float,
-                      processes: dict) -> None:
+                      processes: dict, parity: dict) -> None:
     """Every file of the run in ``plan.options.out`` (``board``: the leaderboard's Markdown;
-    ``summary`` gains ``family_outputs``: the family files written)."""
+    ``parity``: the leaderboard page's parity samples; ``summary`` gains ``family_outputs``:
+    the family files written)."""
     from benchmarks.plan import run_config
+    from benchmarks.reports.page_data import PARITY_FILE
     from cloud.manifest import write_manifest
 
     options = plan.options
@@ -93,6 +97,7 @@ def write_run_outputs(plan, outcomes, summary: dict, board: str, start: float,
         if mine:
             summary.setdefault("family_outputs", {})[family] = [
                 str(p) for p in members[0].write_family_outputs(out, mine)]
+    write_json_atomic(out / PARITY_FILE, parity, indent=None)
     write_json_atomic(out / "summary.json", summary)
     (out / "leaderboard.md").write_text(board)
     write_manifest(out / "manifest.json",

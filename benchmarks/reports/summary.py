@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.metrics import summarize_folds
+from benchmarks.reports.row_tables import detail_lines, interval, tie_mark
 from benchmarks.reports.run_labels import (
     PAPER_OMITTED,
     SMOKE_NOTE,
@@ -55,10 +56,11 @@ def leaderboard_markdown(summary: dict, tasks: list) -> str:
                       for m in e.get("models", {}).values() for d in m.get("trained_on", [])})
     lines = [f"# Leaderboard — {run_title(summary)}" if smoke else "# Leaderboard", "",
              *([SMOKE_NOTE, ""] if smoke else []),
-             f"Run: {summary['run'].get('created', '')}, device: {summary['run'].get('device')}, "
-             f"commit {summary['run'].get('commit')}."
-             + (f" Folds trained on: {', '.join(trained)} (per model in summary.json, "
-                "`trained_on`; 'not recorded' = a fold file older than that field)."
+             f"Report written {summary['run'].get('created', '')} on "
+             f"{summary['run'].get('device')}, commit {summary['run'].get('commit')}."
+             + (f" Folds trained on: {', '.join(trained)} (per model: `trained_on` in "
+                "summary.json, the device column below; 'not recorded' = a fold file older "
+                "than that field and no job table)."
                 if trained and trained != [summary["run"].get("device")] else ""), ""]
     by_family: dict[str, list] = {}
     for task in tasks:
@@ -67,7 +69,9 @@ def leaderboard_markdown(summary: dict, tasks: list) -> str:
         labels = [METRIC_LABELS.get(t.primary_metric, t.primary_metric) for t in members]
         mixed = len(set(labels)) > 1  # e.g. discovery: F1 and a stand-in's MAE
         metric = "metric in each column" if mixed else labels[0]
-        lines += [f"## {family}", "", f"Test {metric}, mean ± std over the folds run.", ""]
+        lines += [f"## {family}", "", f"Test {metric}, mean ± std over the folds run "
+                  "[95 % bootstrap interval]; **best** and **≈ best** (tied with it): see the "
+                  "tables below.", ""]
         header = "| model | " + " | ".join(
             f"{t.name} ({label})" if mixed else t.name
             for t, label in zip(members, labels, strict=True)) + " |"
@@ -86,7 +90,11 @@ def leaderboard_markdown(summary: dict, tasks: list) -> str:
                 else:
                     s = res["summary"].get(t.primary_metric, {})
                     other = res.get("coverage") not in (None, entry.get("coverage"))
-                    cells.append(f"{_fmt(s.get('mean'), s.get('std'))} ({res['n_folds']} folds"
+                    ci, mark = res.get("ci95", {}).get(t.primary_metric), tie_mark(entry, model)
+                    cells.append(f"{_fmt(s.get('mean'), s.get('std'))}"
+                                 + (f" {interval(ci)}" if ci else "")
+                                 + (f" **{mark}**" if mark else "")
+                                 + f" ({res['n_folds']} folds"
                                  + (f"; {res['coverage']})" if other else ")"))
             res = next(summary["tasks"][t.name]["models"][model] for t in members
                        if model in summary["tasks"].get(t.name, {}).get("models", {}))
@@ -122,6 +130,7 @@ def leaderboard_markdown(summary: dict, tasks: list) -> str:
                     md = res["attention"].removesuffix(".json") + ".md"
                     lines.append(f"- `{t.name}` {model}: [CLS] attention analysis [`{md}`]({md})")
         lines.append("")
+        lines += detail_lines(summary, members, labels)
         extra = getattr(members[0], "leaderboard_lines", None)  # a family's own tables
         if extra is not None:
             lines += extra(summary, members)
