@@ -28,6 +28,8 @@ COMMANDS = {  # name -> "module:function" taking argv, returning the exit status
     "embed": "cloud.embeddings.cli:main",
     "probe": "benchmarks.run_probes:main",
     "pretraining-value": "benchmarks.reports.pretraining_value:main",
+    "leaderboard": "benchmarks.reports.leaderboard_page:main",
+    "compare": "benchmarks.reports.compare:main",
 }
 SUMMARIES = {
     "run": "train and score models on benchmark tasks, write the leaderboard",
@@ -41,6 +43,8 @@ SUMMARIES = {
     "embed": "frozen-encoder embeddings of crystals or SCOPE strings (.parquet or .npy)",
     "probe": "ridge and kNN probes on frozen encoders (the committed one, its floor, yours)",
     "pretraining-value": "what pretraining is worth: probes vs floor vs baselines vs fine-tuning",
+    "leaderboard": "one self-contained HTML leaderboard page of runs (sortable, filters, plots)",
+    "compare": "paired comparison of two runs' models on the same test rows, with interval",
 }
 EXAMPLES = """Examples:
   cloud-bench tasks
