@@ -53,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.reports.compare",
                                 description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+                                epilog=__doc__.split("\n\n", 1)[1] + "\nExample:\n  python -m "
+                                "benchmarks.reports.compare reports/matbench_cpu "
+                                "reports/matbench_leakfree_cpu --task matbench_jdft2d --model cloud")
     p.add_argument("run_a", type=Path)
     p.add_argument("run_b", type=Path)
     p.add_argument("--task", required=True)

@@ -62,7 +62,9 @@ def trained_folds(tables: Path, outs: set[str]) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.reports.fold_devices",
-                                description=__doc__.split("\n\n")[0])
+                                description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="Example:\n  python -m benchmarks.reports.fold_devices --job-tables reports/gpu_runs --outs runs/a,runs/b --device \"NVIDIA H100 80GB HBM3\"")
     p.add_argument("--job-tables", type=Path, required=True)
     p.add_argument("--outs", required=True, help="comma list of the jobs' --out folders")
     p.add_argument("--device", required=True)

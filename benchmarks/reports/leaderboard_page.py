@@ -167,7 +167,9 @@ def render_page(run_dirs: list[Path]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.reports.leaderboard_page",
-                                description=__doc__.split("\n\n")[0])
+                                description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="Example:\n  python -m benchmarks.reports.leaderboard_page reports/matbench_gpu reports/phonon_gpu --html reports/index.html")
     p.add_argument("runs", nargs="+", type=Path, help="run folders (with summary.json)")
     p.add_argument("--html", type=Path, required=True, help="the page to write")
     args = p.parse_args(argv)

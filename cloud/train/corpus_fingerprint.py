@@ -115,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     from cloud.train.corpus import read_corpus
 
     p = argparse.ArgumentParser(prog="python -m cloud.train.corpus_fingerprint",
-                                description=__doc__.split("\n\n")[0])
+                                description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="Example:\n  python -m cloud.train.corpus_fingerprint --corpus runs/corpus/corpus.csv.gz --encoder cloud/pretrained/cloud-small-offline")
     p.add_argument("--corpus", type=Path, required=True, help="corpus.csv.gz")
     p.add_argument("--encoder", type=Path, required=True, help="the encoder's folder")
     args = p.parse_args(argv)
