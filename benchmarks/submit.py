@@ -157,6 +157,7 @@ def discovery_docs(run: Path, summary: dict, info: dict) -> list[tuple]:
     rebuilt in today's schema from its fold record, the submitter's fields filled in."""
     import yaml
 
+    from benchmarks.reports.cost import parameter_count
     from benchmarks.reports.discovery_yaml import _snake, apply_submission_info, model_yaml
     from benchmarks.tasks import select
 
@@ -171,7 +172,7 @@ def discovery_docs(run: Path, summary: dict, info: dict) -> list[tuple]:
                                                                         name=run.name))
             record = records[min(records)]
             if "model_params" not in record:
-                record["model_params"] = parameter_count(model, record.get("config", {}))
+                record["model_params"] = parameter_count(record)
             notes = (yaml.safe_load(old.read_text()) or {}).get("notes", {})
             extra = {_snake(k): v for k, v in notes.items() if _snake(k) not in DERIVED_NOTES}
             versions = run_records.run_versions(run)
@@ -184,19 +185,6 @@ def discovery_docs(run: Path, summary: dict, info: dict) -> list[tuple]:
             out.append((adapters[task], model, apply_submission_info(doc, info), old,
                         record))
     return out
-
-
-def parameter_count(model: str, config: dict) -> int | None:
-    """The model's own count (``parameter_count()``), for records written before they held
-    one; None when the model cannot say."""
-    from benchmarks.models.spec import model_spec
-
-    try:
-        built = model_spec(model, config).build()
-    except Exception:  # a plug-in that no longer imports
-        return None
-    count = getattr(built, "parameter_count", None)
-    return int(count()) if callable(count) else None
 
 
 def discovery_step(args, summary: dict, info: dict, todo: list[str]) -> bool:

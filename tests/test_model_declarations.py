@@ -19,6 +19,7 @@ MODEL_PACKAGE = REPO / "benchmarks" / "models"
 NOT_MODEL_NAMES = {
     "cloud/model/encoder_checkpoint.py": "a checkpoint's config.json model_type (its format)",
     "cloud/model/finetuned.py": "a checkpoint's config.json model_type (its format)",
+    "cloud/embeddings/encoder.py": "a checkpoint's config.json model_type (its format)",
 }
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-FIRST_PARTY = {"cloud", "benchmarks", "baselines", "tests"}
+FIRST_PARTY = {"cloud", "benchmarks", "baselines", "cloud_bench", "tests"}
 # import name -> distribution name, where they differ
 DISTRIBUTIONS = {"sklearn": "scikit-learn", "yaml": "pyyaml"}
 # installed by the tests themselves (``pip install --no-deps --target``, see conftest.pip_target)

@@ -236,3 +236,17 @@ def for_config(config: dict | None) -> Declarations:
 def for_type(kind: str | None) -> Declarations:
     """The declarations of a registered model type (``plugin`` and unknown: the defaults)."""
     return for_config({"type": kind}) if kind and kind != "plugin" else DEFAULT
+
+
+def declared_parameter_count(config: dict | None) -> int | None:
+    """What the model a stored config builds says its parameter count is (its
+    ``parameter_count()``, counted on an untrained copy), for records written before they
+    held one; None when the model declares none or cannot be built here."""
+    if not config or not (config.get("type") or config.get("class")):
+        return None
+    try:
+        built = model_spec("model", dict(config)).build()
+    except Exception:  # a plug-in that no longer imports, a config of another version
+        return None
+    count = getattr(built, "parameter_count", None)
+    return int(count()) if callable(count) else None

@@ -10,9 +10,9 @@ device(s) the folds were trained on, the parameter count and the epochs run.
   ``fold_devices.json`` (written from the job tables of the machine that trained them,
   ``python -m benchmarks.reports.fold_devices``); else "not recorded". Never the device of a
   report pass that only reused the folds.
-- Parameters: a record's ``n_parameters``; else, for CLOUD models, counted on an empty
-  (meta-device) copy of the architecture the record's settings and encoder describe; models
-  without tensors (random forests, the mean) have none.
+- Parameters: a record's ``n_parameters``; else the model's own ``parameter_count()``
+  (a declaration of the model protocol) on an untrained copy built from the record's
+  settings and encoder; models that declare none (random forests, the mean) have none.
 - Epochs: the length of a record's training history (early stopping ends it before the
   cap); none for models that do not train by epochs.
 """
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -66,51 +65,21 @@ def encoder_dir(record: Mapping) -> Path | None:
     return path if path.exists() else None
 
 
-@lru_cache(maxsize=64)
-def _count(kind: str, encoder: str | None, preset: str, head: tuple[int, ...],
-           element_features: tuple[str, ...]) -> int:
-    import torch
-
-    from cloud.model import CloudConfig, CloudForDebye, CloudForRegression
-    from cloud.model.encoder_checkpoint import read_config
-    from cloud.tokenizer_kinds import tokenizer_kind
-    from cloud.train.finetune import load_tokenizer, scratch_config
-
-    extra = {"head_hidden_sizes": list(head),
-             **({"element_features": list(element_features)} if element_features else {})}
-    if kind == "debye":
-        extra["debye_target"] = "cv"
-    cls = CloudForDebye if kind == "debye" else CloudForRegression
-    with torch.device("meta"):
-        if encoder is not None:
-            cfg = {k: v for k, v in read_config(encoder).items()
-                   if k not in ("architectures", "transformers_version", "model_type", "dtype")}
-            model = cls(CloudConfig(**{**cfg, **extra}))
-        else:
-            tok = load_tokenizer(None)
-            model = cls(scratch_config(tokenizer_kind(tok), tok, preset, **extra))
-    return int(sum(p.numel() for p in model.parameters()))
-
-
 def parameter_count(record: Mapping) -> int | None:
-    """The record's ``n_parameters``, else counted for a CLOUD model (see the module doc)."""
+    """The record's ``n_parameters``, else the model's own count (its ``parameter_count()``
+    declaration) built from the record's settings and encoder (see the module doc)."""
     if record.get("n_parameters") is not None:
         return int(record["n_parameters"])
-    spec = record.get("config") or {}
-    if spec.get("type") not in ("cloud", "cloud_debye"):
-        return None
-    encoder = encoder_dir(record)
-    if record.get("pretrained") and encoder is None:
-        return None  # an encoder this checkout does not have
-    features = spec.get("element_features") or ()
-    if features is True or features == "default":
-        from cloud.model.element_features import DEFAULT_ELEMENT_FEATURES
+    from benchmarks.models.spec import declared_parameter_count, for_config
 
-        features = DEFAULT_ELEMENT_FEATURES
-    n = _count("debye" if spec["type"] == "cloud_debye" else "regression",
-               None if encoder is None else str(encoder), spec.get("preset", "small"),
-               tuple(spec.get("head_hidden_sizes") or ()), tuple(features))
-    return n * int(spec.get("ensemble", 1) or 1)
+    spec = dict(record.get("config") or {})
+    if for_config(spec).has_encoder:
+        encoder = encoder_dir(record)
+        if record.get("pretrained") and encoder is None:
+            return None  # an encoder this checkout does not have
+        spec["pretrained"] = "none" if encoder is None else str(encoder)
+    n = declared_parameter_count(spec)
+    return None if n is None else n * int(spec.get("ensemble", 1) or 1)
 
 
 def model_cost(records: Mapping[int, Mapping], fold_devices: Mapping[str, str]) -> dict:
