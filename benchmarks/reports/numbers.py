@@ -20,6 +20,9 @@ Kinds (``RUN`` is a folder of ``reports/``; options are ``key=value``):
   ``benchmarks/reference/paper_results.json`` restates them (``1``, ``S3``, ``S6``).
 - ``paper_value TABLE ROW COLUMN [digits=..]`` — one number of the paper's tables, inline.
 - ``scaling RUN`` — the scaling-law fit of ``reports/RUN/fit.json`` beside the paper's.
+- ``paired RUN FILE [digits=auto]`` — the paired comparison ``reports/RUN/FILE`` (written by
+  ``python -m benchmarks.reports.compare ... --json``), inline: A − B with its 95 % interval
+  and p-value.
 - ``attention RUN TASK MODEL`` — the layer-0 [CLS] attention shares of
   ``reports/RUN/TASK/attention_MODEL.json`` by section, with their p-values.
 
@@ -255,11 +258,20 @@ def attention(spec: Spec, root: Path) -> str:
     return "\n".join(lines)
 
 
+def paired(spec: Spec, root: Path) -> str:
+    run, name = spec.args
+    c = _json(root / "reports" / run / name)
+    lo, hi = c["ci95"]
+    digits = decimals(max(abs(c["delta"]), abs(lo), abs(hi)), spec.option("digits"))
+    return (f"{c['delta']:+.{digits}f} [{lo:+.{digits}f}, {hi:+.{digits}f}], "
+            f"p = {c['p_value']:.2g}")
+
+
 KINDS: dict[str, Callable[[Spec, Path], str]] = {
     "results": results_table, "value": value, "paper": paper, "paper_value": paper_value,
-    "scaling": scaling, "attention": attention,
+    "paired": paired, "scaling": scaling, "attention": attention,
 }
-INLINE = frozenset({"value", "paper_value"})
+INLINE = frozenset({"value", "paper_value", "paired"})
 
 
 def render(spec_text: str, root: Path = REPO) -> str:
