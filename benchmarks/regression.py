@@ -11,7 +11,8 @@ gone, other input rows) fails with a table of what moved (exit status 1).
 ``python benchmarks/regression.py update`` runs the same and rewrites the baseline: the only
 way the baseline changes. ``update --models a,b`` re-records only those models' entries (their
 metrics and kinds in every task) and keeps everything else as it was: for a change meant to
-move one model's numbers. ``--summary FILE`` compares (or records) an existing
+move one model's numbers. ``update --tasks a,b`` re-records only those tasks' entries (status,
+rows, checksums, every model): for a task added to the suite. ``--summary FILE`` compares (or records) an existing
 ``summary.json`` of such a run instead of running one.
 
 The run sees only the data directory (``--data-dir``, else ``$CLOUD_DATA_DIR``, else
@@ -238,6 +239,18 @@ def update_models(baseline: dict, tasks: dict, models: list[str]) -> tuple[dict,
     return out, n
 
 
+def update_tasks(baseline: dict, tasks: dict, names: list[str]) -> dict:
+    """``baseline`` with the entries of the tasks ``names`` taken from a run's ``extract``,
+    every other task kept as it was."""
+    unknown = sorted(set(names) - set(tasks))
+    if unknown:
+        raise SystemExit(f"the run has none of the tasks {unknown}")
+    out = json.loads(json.dumps(baseline))
+    out["tasks"].update({name: tasks[name] for name in names})
+    out["tasks"] = dict(sorted(out["tasks"].items()))
+    return out
+
+
 def load_baseline(path: Path = BASELINE) -> dict:
     if not path.exists():
         raise SystemExit(f"no baseline at {path}: record one with "
@@ -251,7 +264,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         epilog="Example:\n"
                "  python benchmarks/regression.py check --data-dir ../shared/data\n"
                "  python benchmarks/regression.py update   # record a new baseline\n"
-               "  python benchmarks/regression.py update --models debye_rf   # one model's",
+               "  python benchmarks/regression.py update --models debye_rf   # one model's\n"
+               "  python benchmarks/regression.py update --tasks matbench_steels   # a new task",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("command", choices=("check", "update"))
     p.add_argument("--baseline", type=Path, default=BASELINE)
@@ -261,6 +275,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--data-dir", type=Path, default=None)
     p.add_argument("--models", default=None,
                    help="update: re-record only these models (comma-separated), keep the rest")
+    p.add_argument("--tasks", default=None,
+                   help="update: re-record only these tasks (comma-separated), keep the rest")
     p.add_argument("--tolerances", type=Path, default=TOLERANCE_FILE,
                    help="per model kind and metric tolerances (regression_spread.py)")
     return p.parse_args(argv)
@@ -287,6 +303,12 @@ def main(argv=None) -> int:
                 print(f"the smoke run failed (exit status {exc.returncode})", file=sys.stderr)
                 return 2
         summary = json.loads(Path(summary_path).read_text())
+    if args.command == "update" and args.tasks:
+        names = [t.strip() for t in args.tasks.split(",") if t.strip()]
+        baseline = update_tasks(load_baseline(args.baseline), extract(summary), names)
+        args.baseline.write_text(json.dumps(baseline, indent=1, default=float) + "\n")
+        print(f"baseline updated: {args.baseline} (tasks {', '.join(names)})")
+        return 0
     if args.command == "update" and args.models:
         baseline, n = update_models(load_baseline(args.baseline), extract(summary),
                                     [m.strip() for m in args.models.split(",") if m.strip()])

@@ -235,3 +235,19 @@ def test_update_of_named_models_keeps_every_other_entry(baseline):
         baseline["tasks"][task]["models"][model][fold][metric] + 1.0)
     with pytest.raises(SystemExit, match="none of the models"):
         update_models(baseline, tasks, ["no_such_model"])
+
+
+def test_update_of_named_tasks_adds_a_task_and_keeps_every_other_entry(baseline):
+    """Synthetic: a run with a task new to the suite and another task moved; ``update
+    --tasks`` records the new one alone."""
+    from benchmarks.regression import update_tasks
+
+    tasks = copy.deepcopy(baseline["tasks"])
+    task, model, fold, metric = _first_metric(tasks)
+    tasks[task]["models"][model][fold][metric] += 1.0
+    tasks["new_task"] = {"status": "skipped"}
+    updated = update_tasks(baseline, tasks, ["new_task"])
+    assert updated["tasks"]["new_task"] == {"status": "skipped"}
+    assert [(r["task"], r["what"]) for r in compare(updated, tasks)] == [(task, metric)]
+    with pytest.raises(SystemExit, match="none of the tasks"):
+        update_tasks(baseline, tasks, ["no_such_task"])
