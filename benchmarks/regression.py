@@ -12,8 +12,8 @@ gone, other input rows) fails with a table of what moved (exit status 1).
 way the baseline changes. ``update --models a,b`` re-records only those models' entries (their
 metrics and kinds in every task) and keeps everything else as it was: for a change meant to
 move one model's numbers. ``update --tasks a,b`` re-records only those tasks' entries (status,
-rows, checksums, every model): for a task added to the suite. ``--summary FILE`` compares (or records) an existing
-``summary.json`` of such a run instead of running one.
+rows, checksums, every model): for a task added to the suite. ``--summary FILE`` compares (or
+records) an existing ``summary.json`` of such a run instead of running one.
 
 The run sees only the data directory (``--data-dir``, else ``$CLOUD_DATA_DIR``, else
 ``../shared/data``): the download cache is a fresh empty folder and downloads are switched
@@ -251,6 +251,11 @@ def update_tasks(baseline: dict, tasks: dict, names: list[str]) -> dict:
     return out
 
 
+def _listed(text: str) -> list[str]:
+    """The names of a comma-separated option."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def load_baseline(path: Path = BASELINE) -> dict:
     if not path.exists():
         raise SystemExit(f"no baseline at {path}: record one with "
@@ -304,14 +309,14 @@ def main(argv=None) -> int:
                 return 2
         summary = json.loads(Path(summary_path).read_text())
     if args.command == "update" and args.tasks:
-        names = [t.strip() for t in args.tasks.split(",") if t.strip()]
+        names = _listed(args.tasks)
         baseline = update_tasks(load_baseline(args.baseline), extract(summary), names)
         args.baseline.write_text(json.dumps(baseline, indent=1, default=float) + "\n")
         print(f"baseline updated: {args.baseline} (tasks {', '.join(names)})")
         return 0
     if args.command == "update" and args.models:
         baseline, n = update_models(load_baseline(args.baseline), extract(summary),
-                                    [m.strip() for m in args.models.split(",") if m.strip()])
+                                    _listed(args.models))
         args.baseline.write_text(json.dumps(baseline, indent=1, default=float) + "\n")
         print(f"baseline updated: {args.baseline} ({args.models}: {n} metric values)")
         return 0

@@ -244,8 +244,13 @@ def declared_parameter_count(config: dict | None) -> int | None:
     held one; None when the model declares none or cannot be built here."""
     if not config or not (config.get("type") or config.get("class")):
         return None
-    try:
-        built = model_spec("model", dict(config)).build()
+    return _declared_parameter_count(json.dumps(config, sort_keys=True, default=str))
+
+
+@lru_cache(maxsize=64)
+def _declared_parameter_count(text: str) -> int | None:
+    try:  # built once per distinct config: a report asks for every task and fold of a model
+        built = model_spec("model", json.loads(text)).build()
     except Exception:  # a plug-in that no longer imports, a config of another version
         return None
     count = getattr(built, "parameter_count", None)
